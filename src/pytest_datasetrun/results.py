@@ -1,0 +1,107 @@
+"""Per-item results: what one dataset row produced, as public pydantic models.
+
+A result crosses the xdist wire as the JSON-safe dict made by :func:`to_payload`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
+
+__all__ = (
+    "ItemStatus",
+    "ScorerResult",
+    "RepeatResult",
+    "ItemResult",
+    "jsonable",
+    "to_payload",
+)
+
+ItemStatus = Literal["passed", "failed", "errored", "skipped", "not_run"]
+
+
+def jsonable(value: object) -> Any:
+    """A JSON form of any value: pydantic/dataclass/datetime aware, ``repr()`` as the last resort."""
+    return to_jsonable_python(value, fallback=_fallback, serialize_unknown=False)
+
+
+def _fallback(value: object) -> Any:
+    return repr(value)
+
+
+class ScorerResult(BaseModel):
+    """One scorer's outcome on one item.
+
+    ``value`` is ``None`` exactly when the scorer errored (``error`` holds the text); an errored
+    scorer is never counted as a 0. ``passed`` is ``None`` when the scorer has no threshold.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    value: float | None = None
+    passed: bool | None = None
+    threshold: float | None = None
+    reason: str | None = None
+    error: str | None = None
+    duration_s: float = 0.0
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    source: str = "TEST"
+
+    @property
+    def errored(self) -> bool:
+        return self.error is not None
+
+
+class RepeatResult(BaseModel):
+    """One of the K attempts of a repeated item (``--repeat K``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    output: Any = None
+    error: str | None = None
+    scores: list[ScorerResult] = Field(default_factory=list)
+    duration_s: float = 0.0
+    passed: bool = False
+
+
+class ItemResult(BaseModel):
+    """What one dataset row produced: output or target error, and every scorer's result."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    item_id: str
+    node_id: str = ""
+    dataset: str = ""
+    index: int = 0
+    input: Any = None
+    expected: Any = None
+    output: Any = None
+    error: str | None = None
+    error_type: str | None = None
+    status: ItemStatus = "passed"
+    scores: list[ScorerResult] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    attempts: int = 1
+    duration_s: float = 0.0
+    target_duration_s: float = 0.0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    worker: str | None = None
+    repeats: list[RepeatResult] = Field(default_factory=list)
+
+    def score(self, scorer_id: str) -> ScorerResult | None:
+        """The result of the scorer with this id (or name), if it ran on this item."""
+        for result in self.scores:
+            if scorer_id in (result.id, result.name):
+                return result
+        return None
+
+
+def to_payload(result: ItemResult) -> dict[str, Any]:
+    """The JSON-safe dict that travels on the item's report (xdist-serialisable)."""
+    return result.model_dump(mode="json")
