@@ -173,5 +173,5 @@ def _assign_ids(items: list[DatasetItem], shown: str) -> None:
                 row=item.index + 1,
                 field="id",
             )
-    for item, slug in zip(items, unique_slugs([item.id for item in items])):
+    for item, slug in zip(items, unique_slugs([item.id for item in items]), strict=True):
         item.slug = slug

@@ -51,5 +51,5 @@ def unique_slugs(raw_ids: list[str]) -> list[str]:
         seen[slug] = seen.get(slug, 0) + 1
     return [
         f"{slug}-{_short_hash(raw)}" if seen[slug] > 1 and slug != raw else slug
-        for raw, slug in zip(raw_ids, slugs)
+        for raw, slug in zip(raw_ids, slugs, strict=True)
     ]
