@@ -1,0 +1,51 @@
+"""The built-in scorer library: plain functions the engine calls as ``fn(output, **context, **params)``.
+
+:data:`BUILTINS` maps each scorer id (its function name) to the function, in a stable order.
+Scorers needing an optional dependency carry ``__datasetrun_requires__ = (module, extra)``;
+:func:`check_requirements` raises :class:`~pytest_datasetrun.errors.ConfigError` when it is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._util import check_requirements, to_text
+from .text import (
+    contains,
+    contains_all,
+    contains_any,
+    exact_match,
+    excludes,
+    length,
+    regex,
+    starts_with,
+)
+
+__all__ = (
+    "BUILTINS",
+    "check_requirements",
+    "to_text",
+    "exact_match",
+    "contains",
+    "contains_all",
+    "contains_any",
+    "excludes",
+    "starts_with",
+    "regex",
+    "length",
+)
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn
+    for fn in (
+        exact_match,
+        contains,
+        contains_all,
+        contains_any,
+        excludes,
+        starts_with,
+        regex,
+        length,
+    )
+}

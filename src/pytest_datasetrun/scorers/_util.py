@@ -1,0 +1,167 @@
+"""Helpers shared by the built-in scorers: output normalisation, optional imports, references.
+
+The output normalisation rule (:func:`to_text`) is implemented here once and used by every text
+scorer, so all of them read a non-string output the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pytest_datasetrun.errors import ConfigError
+
+__all__ = (
+    "TEXT_KEYS",
+    "to_text",
+    "references",
+    "require_expected",
+    "requires",
+    "check_requirements",
+    "import_optional",
+    "resolve_callable",
+    "strip_punctuation",
+    "shorten",
+)
+
+#: Keys read, in this order, from a dict output by :func:`to_text`.
+TEXT_KEYS = ("text", "content", "output", "answer")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def to_text(value: object) -> str:
+    """Read a target output (or expected value) as text.
+
+    The rule: a ``str`` is used as is; ``None`` is ``""``; ``bytes`` are decoded as UTF-8; a
+    mapping with one of the keys ``text``, ``content``, ``output``, ``answer`` (first present
+    wins) is read through that key's value; an object whose ``content`` attribute is a string
+    (a LangChain message) gives that string; anything else is ``str(value)``.
+
+    :param value: the output or expected value.
+    :returns: its text.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, Mapping):
+        for key in TEXT_KEYS:
+            if key in value:
+                return to_text(value[key])
+        return str(value)
+    content = getattr(value, "content", None)
+    if isinstance(content, str):
+        return content
+    return str(value)
+
+
+def references(expected: object, scorer: str) -> list[str]:
+    """Return the reference texts of ``expected``: one, or each element of a list/tuple.
+
+    :param expected: the row's expected value.
+    :param scorer: the scorer's id, for the error message.
+    :raises ValueError: when ``expected`` is missing or an empty list.
+    """
+    require_expected(expected, scorer)
+    if isinstance(expected, (list, tuple)):
+        if not expected:
+            raise ValueError(f"scorer '{scorer}' got an empty list as expected value")
+        return [to_text(ref) for ref in expected]
+    return [to_text(expected)]
+
+
+def require_expected(expected: object, scorer: str, what: str = "an expected value") -> None:
+    """Raise ``ValueError`` when the row has no expected value (the scorer cannot score).
+
+    :param expected: the row's expected value.
+    :param scorer: the scorer's id, for the error message.
+    :param what: what the scorer needs, for the error message.
+    """
+    if expected is None:
+        raise ValueError(f"scorer '{scorer}' needs {what}, but the row has no 'expected'")
+
+
+def requires(module: str, extra: str) -> Callable[[F], F]:
+    """Mark a scorer as needing an optional module, installed by a ``pytest-datasetrun`` extra.
+
+    Sets ``fn.__datasetrun_requires__ = (module, extra)``; see :func:`check_requirements`.
+    """
+
+    def mark(fn: F) -> F:
+        fn.__datasetrun_requires__ = (module, extra)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def check_requirements(fn: Callable[..., Any]) -> None:
+    """Raise :class:`ConfigError` when a scorer's optional dependency cannot be imported.
+
+    Scorers without ``__datasetrun_requires__`` always pass.
+
+    :param fn: a scorer function.
+    :raises ConfigError: naming the extra to install.
+    """
+    required = getattr(fn, "__datasetrun_requires__", None)
+    if required:
+        module, extra = required
+        import_optional(module, getattr(fn, "__name__", repr(fn)), extra)
+
+
+def import_optional(module: str, scorer: str, extra: str) -> Any:
+    """Import ``module`` or raise :class:`ConfigError` naming the extra that installs it.
+
+    :param module: the module to import.
+    :param scorer: the scorer's id, for the error message.
+    :param extra: the ``pytest-datasetrun`` extra that installs the module.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(
+            f"scorer '{scorer}' needs {module.split('.')[0]}: "
+            f"pip install 'pytest-datasetrun[{extra}]'"
+        ) from exc
+
+
+def resolve_callable(ref: object, param: str, scorer: str) -> Callable[..., Any]:
+    """Return ``ref`` if callable, or import a ``"module:attr"`` (``"module:a.b"``) reference.
+
+    :param ref: a callable or a ``"module:attr"`` string.
+    :param param: the parameter's name, for the error message.
+    :param scorer: the scorer's id, for the error message.
+    :raises ConfigError: when the reference does not resolve to a callable.
+    """
+    if callable(ref):
+        return ref
+    if not isinstance(ref, str) or ":" not in ref:
+        raise ConfigError(
+            f"scorer '{scorer}': {param} must be a callable or a 'module:attr' string, got {ref!r}"
+        )
+    module_name, _, attr_path = ref.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for attr in attr_path.split("."):
+            obj = getattr(obj, attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"scorer '{scorer}': cannot import {param} {ref!r}: {exc}") from exc
+    if not callable(obj):
+        raise ConfigError(f"scorer '{scorer}': {param} {ref!r} is not callable")
+    return obj
+
+
+def strip_punctuation(text: str) -> str:
+    """Remove every Unicode punctuation character (categories ``P*``) from ``text``."""
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Return ``repr(text)``, cut to about ``limit`` characters, for reasons and metadata."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text)} chars)"
