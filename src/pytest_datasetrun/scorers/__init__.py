@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._util import check_requirements, to_text
+from .similarity import fuzzy_ratio, levenshtein, rouge_l, token_f1
 from .text import (
     contains,
     contains_all,
@@ -34,6 +35,10 @@ __all__ = (
     "starts_with",
     "regex",
     "length",
+    "fuzzy_ratio",
+    "levenshtein",
+    "token_f1",
+    "rouge_l",
 )
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -47,5 +52,9 @@ BUILTINS: dict[str, Callable[..., Any]] = {
         starts_with,
         regex,
         length,
+        fuzzy_ratio,
+        levenshtein,
+        token_f1,
+        rouge_l,
     )
 }
