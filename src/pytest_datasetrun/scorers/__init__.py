@@ -12,6 +12,7 @@ from typing import Any
 
 from ._util import check_requirements, to_text
 from .similarity import fuzzy_ratio, levenshtein, rouge_l, token_f1
+from .structure import json_match, json_schema, json_valid
 from .text import (
     contains,
     contains_all,
@@ -39,6 +40,9 @@ __all__ = (
     "levenshtein",
     "token_f1",
     "rouge_l",
+    "json_valid",
+    "json_match",
+    "json_schema",
 )
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -56,5 +60,8 @@ BUILTINS: dict[str, Callable[..., Any]] = {
         levenshtein,
         token_f1,
         rouge_l,
+        json_valid,
+        json_match,
+        json_schema,
     )
 }

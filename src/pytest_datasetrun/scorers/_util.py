@@ -24,6 +24,7 @@ __all__ = (
     "resolve_callable",
     "strip_punctuation",
     "shorten",
+    "clip",
 )
 
 #: Keys read, in this order, from a dict output by :func:`to_text`.
@@ -165,3 +166,8 @@ def shorten(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return repr(text)
     return repr(text[:limit]) + f"... ({len(text)} chars)"
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """Return ``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
