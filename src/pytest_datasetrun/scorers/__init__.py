@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._util import check_requirements, to_text
+from .numbers import numeric_close
 from .similarity import fuzzy_ratio, levenshtein, rouge_l, token_f1
 from .structure import json_match, json_schema, json_valid
 from .text import (
@@ -43,6 +44,7 @@ __all__ = (
     "json_valid",
     "json_match",
     "json_schema",
+    "numeric_close",
 )
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -63,5 +65,6 @@ BUILTINS: dict[str, Callable[..., Any]] = {
         json_valid,
         json_match,
         json_schema,
+        numeric_close,
     )
 }
