@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._util import check_requirements, to_text
+from .agents import latency, no_tool_errors, tool_calls
 from .numbers import numeric_close
 from .similarity import fuzzy_ratio, levenshtein, rouge_l, token_f1
 from .structure import json_match, json_schema, json_valid
@@ -45,6 +46,9 @@ __all__ = (
     "json_match",
     "json_schema",
     "numeric_close",
+    "tool_calls",
+    "no_tool_errors",
+    "latency",
 )
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -66,5 +70,8 @@ BUILTINS: dict[str, Callable[..., Any]] = {
         json_match,
         json_schema,
         numeric_close,
+        tool_calls,
+        no_tool_errors,
+        latency,
     )
 }
