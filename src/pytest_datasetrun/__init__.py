@@ -1,3 +1,61 @@
-"""pytest-datasetrun: evaluate targets against datasets inside pytest."""
+"""pytest-datasetrun: evaluate LLM agents, workflows and any callable against datasets in pytest.
+
+Everything public is re-exported here; the modules behind it are private.
+"""
 
 from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+__all__ = (
+    "__version__",
+    "Score",
+    "Target",
+    "Scorer",
+    "target",
+    "scorer",
+    "DatasetItem",
+    "Dataset",
+    "load_dataset",
+    "ItemResult",
+    "ScorerResult",
+    "RunRecord",
+    "open_store",
+)
+
+try:
+    __version__ = version("pytest-datasetrun")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+from .score import Score
+from .scoring import Scorer, scorer
+from .targets import Target, target
+
+if TYPE_CHECKING:
+    from .dataset import Dataset, DatasetItem, load_dataset
+    from .record import RunRecord
+    from .results import ItemResult, ScorerResult
+    from .store import open_store
+
+# pydantic-backed names load on first use, so that importing the package (and so a plain pytest
+# run with the plugin installed) does not import pydantic.
+_LAZY = {
+    "DatasetItem": "dataset",
+    "Dataset": "dataset",
+    "load_dataset": "dataset",
+    "ItemResult": "results",
+    "ScorerResult": "results",
+    "RunRecord": "record",
+    "open_store": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_datasetrun' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)

@@ -1,0 +1,129 @@
+"""Turning the plugin on for a session that names datasets: options, validation, collection wiring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .context import RunContext, context_key
+from .errors import DatasetrunError
+from .nodes import DatasetCase, DatasetFile, emitting_key, outcome_key
+from .options import read_options
+from .results import to_payload
+
+__all__ = ("activate", "ItemHooks")
+
+
+def activate(config: pytest.Config) -> None:
+    options = read_options(config)
+    ctx = RunContext(config, options)
+    is_worker = hasattr(config, "workerinput")
+    if not is_worker:
+        # Validate on the controller (or only process) before any worker starts: one clean error.
+        try:
+            for path in options.datasets:
+                ctx.dataset(path)
+        except DatasetrunError as exc:
+            raise pytest.UsageError(f"datasetrun: {exc}") from None
+    config.stash[context_key] = ctx
+    config.add_cleanup(ctx.close)
+    _add_dataset_args(config, options.datasets)
+    config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
+    if not is_worker:
+        from .session import RunRecorder
+
+        recorder = RunRecorder(ctx)
+        config.pluginmanager.register(recorder, "datasetrun-recorder")
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(recorder.xdist_hooks(), "datasetrun-xdist")
+
+
+def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
+    """Make pytest collect the datasets: replace default args, or add to the user's own."""
+    given = [str(p) for p in datasets]
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = given
+        return
+    base = config.invocation_params.dir
+    named = {(base / arg.split("::", 1)[0]).resolve() for arg in config.args}
+    config.args.extend(str(p) for p in datasets if p not in named)
+
+
+class ItemHooks:
+    """Collection and reporting hooks active in every process of a dataset run."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.paths = set(ctx.options.datasets)
+        self.meta_sent: set[str] = set()
+        self.summarising = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_terminal_summary(self) -> None:
+        # From here on (short test summary) the plain outcome word reads better than the scores.
+        self.summarising = True
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
+        if file_path in self.paths or file_path.resolve() in self.paths:
+            return DatasetFile.from_parent(parent, path=file_path)
+        return None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if (
+            call.when == "call"
+            and isinstance(item, DatasetCase)
+            and not item.stash.get(emitting_key, False)
+        ):
+            outcome = item.stash.get(outcome_key, None)
+            if outcome is not None:
+                report.datasetrun = to_payload(outcome.result)
+                key = str(item.path)
+                if key not in self.meta_sent:
+                    self.meta_sent.add(key)
+                    report.datasetrun_meta = self._meta(item)
+        return report
+
+    def _meta(self, item: DatasetCase) -> dict[str, Any]:
+        target = self.ctx.target
+        engine = self.ctx.engine(Path(item.path))
+        return {
+            "dataset": str(item.path),
+            "target": {"id": target.id, "name": target.name, "kind": target.kind},
+            "scorers": [
+                {
+                    "id": s.key,
+                    "name": s.name,
+                    "threshold": s.threshold,
+                    "params": _jsonable(s.params),
+                }
+                for s in engine.scorers
+            ],
+        }
+
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
+        payload = getattr(report, "datasetrun", None)
+        if (
+            payload is None
+            or report.when != "call"
+            or config.option.verbose <= 0
+            or self.summarising
+        ):
+            return None
+        if isinstance(report, pytest.SubtestReport):
+            return None
+        from .render import verbose_scores
+
+        word = "PASSED" if report.passed else "FAILED"
+        markup = {"green": True} if report.passed else {"red": True}
+        letter = "." if report.passed else "F"
+        return report.outcome, letter, (f"{word} [{verbose_scores(payload)}]", markup)
+
+
+def _jsonable(value: Any) -> Any:
+    from .results import jsonable
+
+    return jsonable(value)

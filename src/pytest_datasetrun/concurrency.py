@@ -1,0 +1,139 @@
+"""One event loop per process, in a daemon thread, plus a bounded pool of daemon worker threads.
+
+The main thread stays pytest's: it blocks on futures (so Ctrl-C reaches it), and abandoned work
+never keeps the process alive because every thread here is a daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+__all__ = ("LoopThread", "WorkerPool", "TargetTimeout", "run_with_timeout")
+
+R = TypeVar("R")
+
+
+class TargetTimeout(TimeoutError):
+    """A call did not finish within ``--item-timeout``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"timed out after {seconds:g} s")
+        self.seconds = seconds
+
+
+class LoopThread:
+    """A process-wide asyncio loop, started on first use, so loop-bound clients survive across items."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                ready = threading.Event()
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._serve, args=(ready,), name="datasetrun-loop", daemon=True
+                )
+                self._thread.start()
+                ready.wait()
+            return self._loop
+
+    def _serve(self, ready: threading.Event) -> None:
+        assert self._loop is not None
+        asyncio.set_event_loop(self._loop)
+        self._loop.call_soon(ready.set)
+        self._loop.run_forever()
+
+    def run(self, awaitable: Awaitable[R], timeout: float | None = None) -> R:
+        """Run ``awaitable`` on the loop and wait for it; on timeout cancel it and raise TargetTimeout."""
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TargetTimeout(timeout or 0.0) from None
+        except BaseException:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        """Cancel what is still running and stop the loop (does not wait for abandoned sync work)."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is None or loop.is_closed():
+            return
+
+        def stop() -> None:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.stop()
+
+        loop.call_soon_threadsafe(stop)
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+
+async def _as_coroutine(awaitable: Awaitable[R]) -> R:
+    return await awaitable
+
+
+def run_with_timeout(func: Callable[[], R], timeout: float) -> R:
+    """Run a sync call in a daemon thread; past ``timeout`` abandon it and raise TargetTimeout."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="datasetrun-call", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TargetTimeout(timeout)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class WorkerPool:
+    """At most ``size`` jobs at once on daemon threads; jobs not yet started can be cancelled."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._semaphore = threading.BoundedSemaphore(size)
+        self._stopping = threading.Event()
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self._stopping
+
+    def submit(self, job: Callable[[], R]) -> concurrent.futures.Future[R]:
+        future: concurrent.futures.Future[R] = concurrent.futures.Future()
+
+        def work() -> None:
+            with self._semaphore:
+                if self._stopping.is_set() or not future.set_running_or_notify_cancel():
+                    if not future.done():
+                        future.cancel()
+                    return
+                try:
+                    future.set_result(job())
+                except BaseException as exc:  # noqa: BLE001 - handed back to the waiting item
+                    future.set_exception(exc)
+
+        threading.Thread(target=work, name="datasetrun-worker", daemon=True).start()
+        return future
+
+    def shutdown(self) -> None:
+        """Stop starting new jobs; running ones are abandoned (their threads are daemons)."""
+        self._stopping.set()

@@ -1,0 +1,171 @@
+"""Per-process state of a dataset run: loaded datasets, the resolved target and scorers, engines."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .concurrency import LoopThread
+from .dataset import Dataset, DatasetItem, load_dataset
+from .engine import Engine, Settings
+from .errors import ConfigError
+from .options import Options
+from .registry import Registry
+from .scoring import Scorer
+from .targets import Target
+
+__all__ = ("RunContext", "context_key", "display_path")
+
+context_key = pytest.StashKey["RunContext"]()
+
+
+def display_path(config: pytest.Config, path: Path) -> str:
+    """How a dataset path is named to the user: relative to the invocation dir when possible."""
+    try:
+        return os.path.relpath(path, config.invocation_params.dir)
+    except ValueError:
+        return str(path)
+
+
+class RunContext:
+    """Everything one pytest process needs to evaluate dataset items."""
+
+    def __init__(self, config: pytest.Config, options: Options) -> None:
+        self.config = config
+        self.options = options
+        self.loop = LoopThread()
+        self._datasets: dict[Path, Dataset] = {}
+        self._registry: Registry | None = None
+        self._target: Target | None = None
+        self._engines: dict[Path, Engine] = {}
+        self._row_cache: dict[tuple[str, int], list[Scorer]] = {}
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+        from .scheduler import make_scheduler
+
+        self.scheduler = make_scheduler(self)
+
+    def dataset(self, path: Path) -> Dataset:
+        """Load (once per process) and validate a dataset file."""
+        if path not in self._datasets:
+            self._datasets[path] = load_dataset(path, display=display_path(self.config, path))
+        return self._datasets[path]
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            hook = self.config.hook
+            self._registry = Registry.discover(
+                self.config.pluginmanager.get_plugins(),
+                _flatten(hook.pytest_datasetrun_targets(config=self.config)),
+                _flatten(hook.pytest_datasetrun_scorers(config=self.config)),
+            )
+        return self._registry
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            if not self.options.target:
+                raise ConfigError(
+                    "no target given: pass --target REF (or set datasetrun_target in the ini file). "
+                    + self.registry.targets.listing()
+                    + "."
+                )
+            self._target = self.registry.resolve_target(self.options.target)
+        return self._target
+
+    def engine(self, path: Path) -> Engine:
+        """The engine for one dataset: target + (target, dataset file, command line/ini) scorers."""
+        if path not in self._engines:
+            dataset = self.dataset(path)
+            scorers = self._scorers(dataset)
+            settings = Settings(
+                timeout=self.options.item_timeout,
+                max_retries=self.options.max_retries,
+                retry_on=self.options.retry_on,
+                repeat=self.options.repeat,
+                repeat_policy=self.options.repeat_policy,
+            )
+            self._engines[path] = Engine(
+                self.target,
+                scorers,
+                settings,
+                loop=self.loop,
+                row_scorers=lambda item, d=dataset: self._row_scorers(d, item),
+                should_retry=self._should_retry,
+            )
+        return self._engines[path]
+
+    def _scorers(self, dataset: Dataset) -> list[Scorer]:
+        sources: list[tuple[str, list[Any]]] = [
+            (f"target {self.target.id!r}", list(self.target.scorers)),
+            (f"{display_path(self.config, Path(dataset.path))}: scorers", dataset.scorers),
+            ("--scorer", list(self.options.scorers)),
+        ]
+        chosen: dict[str, Scorer] = {}
+        for source, specs in sources:
+            for spec in specs:
+                bound = self.registry.resolve_scorer(spec, source=source)
+                _check_available(bound)
+                chosen[bound.key] = bound
+        return list(chosen.values())
+
+    def _row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
+        key = (dataset.path, item.index)
+        if key not in self._row_cache:
+            self._row_cache[key] = self._resolve_row_scorers(dataset, item)
+        return self._row_cache[key]
+
+    def validate_rows(self, dataset: Dataset) -> None:
+        """Resolve every row's own scorers now, so a bad spec is a collection error, not a failing item."""
+        for item in dataset.items:
+            if item.scorers:
+                self._row_scorers(dataset, item)
+
+    def _resolve_row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
+        source = f"{display_path(self.config, Path(dataset.path))}, row {item.index + 1}: scorers"
+        base = {s.key: s for s in self.engine(Path(dataset.path)).scorers}
+        out = []
+        for spec in item.scorers:
+            bound = self.registry.resolve_scorer(spec, source=source)
+            existing = base.get(bound.key)
+            if existing is not None:
+                bound = (
+                    existing.bind(bound.params, bound.threshold, None)
+                    if bound.fn is existing.fn
+                    else bound
+                )
+            out.append(bound)
+        return out
+
+    def _should_retry(self, exc: BaseException, attempt: int) -> bool | None:
+        return self.config.hook.pytest_datasetrun_should_retry(exc=exc, attempt=attempt)
+
+    def engine_cancel(self) -> None:
+        """Stop retries that are waiting (used when the session stops early)."""
+        for engine in self._engines.values():
+            engine.cancelled.set()
+
+    def close(self) -> None:
+        self.engine_cancel()
+        self.scheduler.close()
+        self.loop.close()
+
+
+def _flatten(results: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in results:
+        if value is None:
+            continue
+        flat.extend(value if isinstance(value, (list, tuple)) else [value])
+    return flat
+
+
+def _check_available(bound: Scorer) -> None:
+    from . import scorers
+
+    check = getattr(scorers, "check_requirements", None)
+    if check is not None:
+        check(bound.fn)

@@ -1,0 +1,301 @@
+"""Command-line and ini options, parsed once into a frozen :class:`Options`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ("Options", "add_options", "read_options", "dataset_paths", "SCORER_REPORTS")
+
+SCORER_REPORTS = ("failed", "all", "none")
+DEFAULT_STORE = ".datasetrun/runs.json"
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("datasetrun", "dataset evaluation (pytest-datasetrun)")
+    add = group.addoption
+    add(
+        "--dataset",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="run every row of this dataset (.json, .jsonl, .csv, .yaml) as a test item; repeatable.",
+    )
+    add(
+        "--target",
+        metavar="REF",
+        help="the target to evaluate: a registered id or name, or module:attr.",
+    )
+    add(
+        "--scorer",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a scorer to apply: [alias=]name[(param=value,...)][>=threshold]; repeatable.",
+    )
+    add(
+        "--scorer-reports",
+        choices=SCORER_REPORTS,
+        default=None,
+        help="which scorers also get their own pytest subtest report: failed (default), all, none.",
+    )
+    add(
+        "--max-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate up to N items at once in each process (IO-bound targets). Default 1.",
+    )
+    add(
+        "--item-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="bound every target call; a timeout is a target error.",
+    )
+    add(
+        "--max-retries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="retry a failing target call up to N times with exponential backoff and jitter.",
+    )
+    add(
+        "--retry-on",
+        action="append",
+        default=[],
+        metavar="EXC",
+        help="only retry these exception class names (e.g. RateLimitError); repeatable.",
+    )
+    add(
+        "--repeat",
+        type=int,
+        default=None,
+        metavar="K",
+        help="run each row K times inside its item and reduce the scores (mean).",
+    )
+    add(
+        "--repeat-policy",
+        default=None,
+        metavar="POLICY",
+        help="when a repeated item passes: all (default), majority, any, or rate:R.",
+    )
+    add(
+        "--run-store",
+        metavar="PATH",
+        default=None,
+        help=f"the TinyDB file runs are written to (default {DEFAULT_STORE} under the rootdir).",
+    )
+    add("--no-run-store", action="store_true", default=False, help="do not write the run.")
+    add(
+        "--run-name", metavar="NAME", default=None, help="a name for this run (default: generated)."
+    )
+    add(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="SCORER=MIN",
+        help="fail the session when the mean of SCORER is below MIN; repeatable.",
+    )
+    add(
+        "--min-pass-rate",
+        default=None,
+        metavar="R",
+        help="fail the session when under R of the items pass.",
+    )
+    add(
+        "--max-errors",
+        default=None,
+        metavar="N|N%",
+        help="fail the session on more than N (or N%%) errored items.",
+    )
+    add(
+        "--baseline",
+        default=None,
+        metavar="RUN",
+        help="compare with a stored run (id, name, latest, or a file).",
+    )
+    add(
+        "--max-regression",
+        action="append",
+        default=[],
+        metavar="[SCORER=]DELTA",
+        help="fail on a significant drop larger than DELTA versus --baseline; repeatable.",
+    )
+    add(
+        "--significance",
+        type=float,
+        default=None,
+        metavar="ALPHA",
+        help="significance level (default 0.05).",
+    )
+
+    ini = parser.addini
+    ini(
+        "datasetrun_datasets",
+        "dataset files to run (paths relative to the ini file).",
+        type="paths",
+        default=[],
+    )
+    ini("datasetrun_target", "the target to evaluate.", default="")
+    ini("datasetrun_scorers", "scorer specs, one per line.", type="linelist", default=[])
+    ini("datasetrun_scorer_reports", "failed, all or none.", default="failed")
+    ini("datasetrun_max_concurrency", "items evaluated at once per process.", default="1")
+    ini("datasetrun_item_timeout", "seconds a target call may take.", default="")
+    ini("datasetrun_max_retries", "retries of a failing target call.", default="0")
+    ini(
+        "datasetrun_retry_on",
+        "exception names to retry, one per line.",
+        type="linelist",
+        default=[],
+    )
+    ini("datasetrun_repeat", "repeats per row.", default="1")
+    ini("datasetrun_repeat_policy", "all, majority, any or rate:R.", default="all")
+    ini("datasetrun_store", "run store path, relative to the rootdir.", default=DEFAULT_STORE)
+    ini("datasetrun_fail_under", "SCORER=MIN gates, one per line.", type="linelist", default=[])
+    ini("datasetrun_min_pass_rate", "minimum share of passing items.", default="")
+    ini("datasetrun_max_errors", "maximum errored items, N or N%.", default="")
+    ini("datasetrun_baseline", "baseline run reference.", default="")
+    ini(
+        "datasetrun_max_regression",
+        "[SCORER=]DELTA limits, one per line.",
+        type="linelist",
+        default=[],
+    )
+    ini("datasetrun_significance", "significance level.", default="0.05")
+
+
+def dataset_paths(config: pytest.Config) -> list[Path]:
+    """The datasets asked for, resolved: ``--dataset`` against the invocation dir, ini against its file."""
+    given = config.getoption("dataset") or []
+    if given:
+        base = config.invocation_params.dir
+        return [(base / os.path.expanduser(p)).resolve() for p in given]
+    return [Path(p).resolve() for p in config.getini("datasetrun_datasets")]
+
+
+@dataclass(frozen=True)
+class Options:
+    datasets: tuple[Path, ...]
+    target: str
+    scorers: tuple[str, ...]
+    scorer_reports: str
+    max_concurrency: int
+    item_timeout: float | None
+    max_retries: int
+    retry_on: tuple[str, ...]
+    repeat: int
+    repeat_policy: str
+    store: Path | None
+    run_name: str | None
+    fail_under: tuple[str, ...]
+    min_pass_rate: str | None
+    max_errors: str | None
+    baseline: str | None
+    max_regression: tuple[str, ...]
+    significance: float
+
+    def recorded(self) -> dict[str, Any]:
+        """The options that change results, as stored with the run."""
+        return {
+            "target": self.target,
+            "scorers": list(self.scorers),
+            "max_concurrency": self.max_concurrency,
+            "item_timeout": self.item_timeout,
+            "max_retries": self.max_retries,
+            "retry_on": list(self.retry_on),
+            "repeat": self.repeat,
+            "repeat_policy": self.repeat_policy,
+        }
+
+
+def read_options(config: pytest.Config) -> Options:
+    """Merge command line over ini; raise ``pytest.UsageError`` naming a bad value."""
+    opt = config.getoption
+    ini = config.getini
+
+    def pick(name: str, ini_name: str) -> Any:
+        value = opt(name)
+        return value if value not in (None, [], "") else ini(ini_name)
+
+    store: Path | None = None
+    if not opt("no_run_store"):
+        raw_store = opt("run_store")
+        store = (
+            (config.invocation_params.dir / raw_store).resolve()
+            if raw_store
+            else (config.rootpath / ini("datasetrun_store")).resolve()
+        )
+    policy = str(pick("repeat_policy", "datasetrun_repeat_policy") or "all")
+    _check_policy(policy)
+    return Options(
+        datasets=tuple(dataset_paths(config)),
+        target=str(pick("target", "datasetrun_target") or ""),
+        scorers=tuple(opt("scorer") or ini("datasetrun_scorers")),
+        scorer_reports=str(pick("scorer_reports", "datasetrun_scorer_reports") or "failed"),
+        max_concurrency=_number(
+            pick("max_concurrency", "datasetrun_max_concurrency"), "--max-concurrency", int, 1
+        ),
+        item_timeout=_optional_float(
+            pick("item_timeout", "datasetrun_item_timeout"), "--item-timeout"
+        ),
+        max_retries=_number(pick("max_retries", "datasetrun_max_retries"), "--max-retries", int, 0),
+        retry_on=tuple(opt("retry_on") or ini("datasetrun_retry_on")),
+        repeat=_number(pick("repeat", "datasetrun_repeat"), "--repeat", int, 1),
+        repeat_policy=policy,
+        store=store,
+        run_name=opt("run_name"),
+        fail_under=tuple(opt("fail_under") or ini("datasetrun_fail_under")),
+        min_pass_rate=str(pick("min_pass_rate", "datasetrun_min_pass_rate") or "") or None,
+        max_errors=str(pick("max_errors", "datasetrun_max_errors") or "") or None,
+        baseline=str(pick("baseline", "datasetrun_baseline") or "") or None,
+        max_regression=tuple(opt("max_regression") or ini("datasetrun_max_regression")),
+        significance=_significance(pick("significance", "datasetrun_significance")),
+    )
+
+
+def _number(raw: Any, name: str, kind: type, minimum: float) -> Any:
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(
+            f"{name}: {raw!r} is not a{'n integer' if kind is int else ' number'}"
+        ) from None
+    if value < minimum:
+        raise pytest.UsageError(f"{name}: {value} is too small (the minimum is {minimum})")
+    return value
+
+
+def _significance(raw: Any) -> float:
+    value = float(_number(raw, "--significance", float, 0.0))
+    if not 0.0 < value < 1.0:
+        raise pytest.UsageError(f"--significance: {raw!r} must be between 0 and 1, e.g. 0.05")
+    return value
+
+
+def _optional_float(raw: Any, name: str) -> float | None:
+    if raw in (None, ""):
+        return None
+    value = _number(raw, name, float, 0.0)
+    if value <= 0:
+        raise pytest.UsageError(f"{name}: must be a positive number of seconds, got {raw!r}")
+    return float(value)
+
+
+def _check_policy(policy: str) -> None:
+    if policy in ("all", "majority", "any"):
+        return
+    if policy.startswith("rate:"):
+        try:
+            rate = float(policy[5:])
+        except ValueError:
+            rate = -1.0
+        if 0.0 <= rate <= 1.0:
+            return
+    raise pytest.UsageError(
+        f"--repeat-policy: {policy!r} is not all, majority, any or rate:R with R in [0, 1]"
+    )

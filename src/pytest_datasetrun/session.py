@@ -1,0 +1,284 @@
+"""The process that writes the run (xdist controller, or the only process): gathers every item's
+result from the reports as they stream in, then builds, gates and stores one run record."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .context import RunContext
+from .record import (
+    DatasetInfo,
+    RunRecord,
+    ScorerInfo,
+    TargetInfo,
+    aggregate_scores,
+    count_items,
+    new_run_id,
+)
+from .results import ItemResult
+
+__all__ = ("RunRecorder",)
+
+
+class RunRecorder:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.started = datetime.now(timezone.utc)
+        self.started_clock = time.perf_counter()
+        self.run_id = new_run_id(self.started)
+        self.selected: list[str] | None = None
+        self.results: dict[str, dict[str, Any]] = {}
+        self.fallback: dict[str, ItemResult] = {}
+        self.meta: dict[str, dict[str, Any]] = {}
+        self.crashed = False
+        self.record: RunRecord | None = None
+        self.messages: list[str] = []
+        self.workers = 0
+        self.comparison: Any = None
+        # nodeid -> (dataset path, row index), filled once collection is known
+        self.cases: dict[str, tuple[str, int]] = {}
+
+    # -- which items were selected -------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from .nodes import DatasetCase
+
+        if hasattr(self.config, "workerinput") or _is_xdist_controller(self.config):
+            return
+        cases = [item for item in session.items if isinstance(item, DatasetCase)]
+        self.cases = {item.nodeid: (str(item.path), item.row.index) for item in cases}
+        self.selected = list(self.cases)
+
+    def node_collection_finished(self, ids: list[str]) -> None:
+        if self.selected is not None:
+            return
+        known = self._known_ids()
+        self.cases = {nodeid: known[nodeid] for nodeid in ids if nodeid in known}
+        self.selected = list(self.cases)
+
+    def _known_ids(self) -> dict[str, tuple[str, int]]:
+        root = self.config.rootpath
+        known: dict[str, tuple[str, int]] = {}
+        for path in self.ctx.options.datasets:
+            dataset = self.ctx.dataset(path)
+            try:
+                prefix = path.relative_to(root).as_posix()
+            except ValueError:
+                prefix = Path(_relpath(path, root)).as_posix()
+            for item in dataset.items:
+                known[f"{prefix}::{item.slug}"] = (str(path), item.index)
+        return known
+
+    # -- results as they arrive ----------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if isinstance(report, pytest.SubtestReport):
+            return
+        payload = getattr(report, "datasetrun", None)
+        if payload is not None:
+            self.results[report.nodeid] = payload
+            meta = getattr(report, "datasetrun_meta", None)
+            if meta:
+                self.meta.setdefault(meta["dataset"], meta)
+            return
+        if report.nodeid not in self.cases or report.nodeid in self.results:
+            return
+        if report.skipped:
+            self._fallback(report, "skipped", None)
+        elif report.failed and report.when in ("setup", "call", "???"):
+            if report.when == "???":
+                self.crashed = True
+            self._fallback(report, "errored", _error_text(report))
+
+    def _fallback(self, report: pytest.TestReport, status: str, error: str | None) -> None:
+        path, index = self.cases[report.nodeid]
+        row = self.ctx.dataset(Path(path)).items[index]
+        self.fallback[report.nodeid] = ItemResult(
+            item_id=row.id,
+            node_id=report.nodeid,
+            dataset=path,
+            index=index,
+            input=row.input,
+            expected=row.expected,
+            status=status,  # type: ignore[arg-type]
+            error=error,
+            error_type="crash" if report.when == "???" else None,
+            tags=row.tags,
+            metadata=row.metadata,
+        )
+
+    # -- the record ----------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        record = self.build(exitstatus)
+        self.record = record
+        from .finish import finish_run
+
+        finish_run(self, session, record)
+
+    def build(self, exitstatus: int) -> RunRecord:
+        finished = datetime.now(timezone.utc)
+        items = self._items()
+        counts = count_items(items)
+        interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+        scorers = self._scorer_infos()
+        target = self._target_info()
+        return RunRecord(
+            run_id=self.run_id,
+            name=self.ctx.options.run_name or _default_name(self.ctx, target),
+            status="partial" if counts.not_run or interrupted or self.crashed else "completed",
+            started_at=self.started,
+            finished_at=finished,
+            duration_s=round(time.perf_counter() - self.started_clock, 6),
+            exit_status=int(exitstatus),
+            datasets=self._dataset_infos(items),
+            target=target,
+            scorers=scorers,
+            options=self.ctx.options.recorded(),
+            counts=counts,
+            aggregates=aggregate_scores(items, scorers),
+            items=items,
+        )
+
+    def _items(self) -> list[ItemResult]:
+        order = {str(p): n for n, p in enumerate(self.ctx.options.datasets)}
+        items: list[ItemResult] = []
+        for nodeid in self.selected or list(self.results):
+            payload = self.results.get(nodeid)
+            if payload is not None:
+                items.append(ItemResult.model_validate(payload))
+            elif nodeid in self.fallback:
+                items.append(self.fallback[nodeid])
+            elif nodeid in self.cases:
+                self._fallback_not_run(nodeid, items)
+        items.sort(key=lambda r: (order.get(r.dataset, len(order)), r.index))
+        return items
+
+    def _fallback_not_run(self, nodeid: str, items: list[ItemResult]) -> None:
+        path, index = self.cases[nodeid]
+        row = self.ctx.dataset(Path(path)).items[index]
+        items.append(
+            ItemResult(
+                item_id=row.id,
+                node_id=nodeid,
+                dataset=path,
+                index=index,
+                input=row.input,
+                expected=row.expected,
+                status="not_run",
+                tags=row.tags,
+                metadata=row.metadata,
+            )
+        )
+
+    def _dataset_infos(self, items: list[ItemResult]) -> list[DatasetInfo]:
+        infos = []
+        for path in self.ctx.options.datasets:
+            dataset = self.ctx.dataset(path)
+            infos.append(
+                DatasetInfo(
+                    path=_display(self.config, path),
+                    name=dataset.name,
+                    sha256=dataset.sha256,
+                    total=dataset.total,
+                    selected=sum(1 for item in items if item.dataset == str(path)),
+                    format=dataset.format,
+                )
+            )
+        return infos
+
+    def _target_info(self) -> TargetInfo | None:
+        for meta in self.meta.values():
+            return TargetInfo(**meta["target"])
+        ref = self.ctx.options.target
+        return TargetInfo(id=ref, name=ref, kind="unknown") if ref else None
+
+    def _scorer_infos(self) -> list[ScorerInfo]:
+        seen: dict[str, ScorerInfo] = {}
+        for meta in self.meta.values():
+            for scorer in meta["scorers"]:
+                seen.setdefault(scorer["id"], ScorerInfo(**scorer))
+        return list(seen.values())
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        _terminal_summary(self, terminalreporter)
+
+    def xdist_hooks(self) -> object:
+        return _XdistHooks(self)
+
+
+class _XdistHooks:
+    """Registered only when xdist is installed (its hooks are unknown otherwise)."""
+
+    def __init__(self, recorder: RunRecorder) -> None:
+        self.recorder = recorder
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.recorder.node_collection_finished(ids)
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.recorder.workers += 1
+        if error:
+            self.recorder.crashed = True
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return bool(
+        getattr(config.option, "dist", "no") != "no"
+        and getattr(config.option, "numprocesses", None)
+    )
+
+
+def _relpath(path: Path, root: Path) -> str:
+    import os
+
+    return os.path.relpath(path, root)
+
+
+def _display(config: pytest.Config, path: Path) -> str:
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _error_text(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message)
+    text = report.longreprtext.strip().splitlines()
+    return text[-1] if text else f"failed during {report.when}"
+
+
+def _default_name(ctx: RunContext, target: TargetInfo | None) -> str:
+    datasets = "+".join(ctx.dataset(p).name for p in ctx.options.datasets)
+    return f"{datasets}@{target.id}" if target else datasets
+
+
+def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
+    from .finish import summary_lines
+
+    lines = summary_lines(recorder)
+    if not lines and not recorder.messages:
+        return
+    terminalreporter.write_sep("=", "datasetrun")
+    for line in lines:
+        terminalreporter.write_line(line)
+    record = recorder.record
+    if record is not None and record.gates:
+        from .gates import render_gates
+
+        terminalreporter.write_sep("-", "quality gate")
+        terminalreporter.write_line(render_gates(record.gates))
+    comparison = getattr(recorder, "comparison", None)
+    if comparison is not None:
+        from .compare import render_comparison
+
+        terminalreporter.write_sep("-", "baseline comparison")
+        terminalreporter.write_line(render_comparison(comparison))
+    for message in recorder.messages:
+        terminalreporter.write_line(message, red=message.startswith("ERROR"))
