@@ -76,6 +76,16 @@ def test_round_trip_keeps_items_out_of_the_index(store: Path) -> None:
     assert open_store(store).get(record.run_id) == record
 
 
+def test_values_json_cannot_hold_are_stored_as_their_repr(store: Path) -> None:
+    record = make_record(1)
+    record.options = {"when": object()}
+    record.items[0].output = {"answer": object()}
+    write_run(store, record)
+    stored = open_store(store).get("latest")
+    assert stored.options["when"].startswith("<object object at")
+    assert stored.items[0].output["answer"].startswith("<object object at")
+
+
 def test_runs_are_sorted_by_run_id_and_one_items_file_each(store: Path) -> None:
     for minute in (3, 1, 2):
         write_run(store, make_record(minute=minute))
