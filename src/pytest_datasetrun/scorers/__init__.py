@@ -12,7 +12,9 @@ from typing import Any
 
 from ._util import check_requirements, to_text
 from .agents import latency, no_tool_errors, tool_calls
+from .judge import llm_judge, openai_judge_model
 from .numbers import numeric_close
+from .semantic import semantic_similarity
 from .similarity import fuzzy_ratio, levenshtein, rouge_l, token_f1
 from .structure import json_match, json_schema, json_valid
 from .text import (
@@ -49,6 +51,9 @@ __all__ = (
     "tool_calls",
     "no_tool_errors",
     "latency",
+    "semantic_similarity",
+    "llm_judge",
+    "openai_judge_model",
 )
 
 BUILTINS: dict[str, Callable[..., Any]] = {
@@ -73,5 +78,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
         tool_calls,
         no_tool_errors,
         latency,
+        semantic_similarity,
+        llm_judge,
     )
 }

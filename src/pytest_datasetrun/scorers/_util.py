@@ -100,18 +100,29 @@ def requires(module: str, extra: str) -> Callable[[F], F]:
     return mark
 
 
-def check_requirements(fn: Callable[..., Any]) -> None:
+def check_requirements(fn: Callable[..., Any], params: Mapping[str, Any] | None = None) -> None:
     """Raise :class:`ConfigError` when a scorer's optional dependency cannot be imported.
 
-    Scorers without ``__datasetrun_requires__`` always pass.
+    Scorers without ``__datasetrun_requires__`` always pass. A scorer may also list, in
+    ``__datasetrun_optional_with__``, params that make the dependency unnecessary
+    (``semantic_similarity`` with its own ``embedder``); pass the configured ``params`` so
+    that is taken into account.
 
     :param fn: a scorer function.
+    :param params: the parameters the scorer is configured with, if known.
     :raises ConfigError: naming the extra to install.
     """
     required = getattr(fn, "__datasetrun_requires__", None)
-    if required:
-        module, extra = required
-        import_optional(module, getattr(fn, "__name__", repr(fn)), extra)
+    if not required:
+        return
+    if params and any(params.get(name) is not None for name in _optional_with(fn)):
+        return
+    module, extra = required
+    import_optional(module, getattr(fn, "__name__", repr(fn)), extra)
+
+
+def _optional_with(fn: Callable[..., Any]) -> tuple[str, ...]:
+    return tuple(getattr(fn, "__datasetrun_optional_with__", ()))
 
 
 def import_optional(module: str, scorer: str, extra: str) -> Any:

@@ -1,0 +1,216 @@
+"""LLM-as-judge: ask a model to grade the output against a rubric, and read its verdict.
+
+The ``model`` is any callable taking the prompt **string** and returning the reply text (or an
+awaitable of it, or a dict with ``score``). If it accepts ``temperature`` and ``seed``
+keywords (or ``**kwargs``) they are passed on. Sync callables run in a worker thread so they do
+not block the event loop. :func:`openai_judge_model` adapts any OpenAI-compatible client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pytest_datasetrun.errors import ConfigError
+from pytest_datasetrun.score import Score
+
+from ._util import import_optional, resolve_callable, to_text
+from .judgeparse import normalise, parse_verdict
+
+__all__ = ("llm_judge", "openai_judge_model", "render_prompt", "DEFAULT_TEMPLATE", "DEFAULT_RUBRIC")
+
+DEFAULT_RUBRIC = (
+    "The output answers the input correctly and completely. If an expected answer is given, "
+    "the output agrees with it in substance (wording may differ)."
+)
+DEFAULT_TEMPLATE = """You are a strict, fair evaluator. Grade the OUTPUT against the RUBRIC.
+
+RUBRIC:
+{rubric}
+
+INPUT:
+{input}
+
+EXPECTED (reference answer, may be empty):
+{expected}
+
+OUTPUT:
+{output}
+
+Reply with only a JSON object: {"score": <{scale}>, "reason": "<one or two sentences>"}"""
+
+_FIELDS = re.compile(r"\{(rubric|input|expected|output|scale)\}")
+_RAW_LIMIT = 2000
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def render_prompt(
+    template: str, *, rubric: str, input: Any, expected: Any, output: Any, scale: int | None
+) -> str:
+    """Fill ``{rubric}``, ``{input}``, ``{expected}``, ``{output}`` and ``{scale}`` in one pass.
+
+    Other braces are left alone, so templates may show JSON without escaping, and a value
+    containing ``{output}`` is never substituted again.
+    """
+    values = {
+        "rubric": rubric,
+        "input": to_text(input),
+        "expected": to_text(expected),
+        "output": to_text(output),
+        "scale": "a number from 0 to 1" if scale is None else f"an integer from 1 to {scale}",
+    }
+    return _FIELDS.sub(lambda match: values[match[1]], template)
+
+
+def _openai_model(name: str) -> Callable[..., Any]:
+    with _clients_lock:
+        if "openai" not in _clients:
+            openai = import_optional("openai", "llm_judge", "openai")
+            _clients["openai"] = openai.OpenAI()
+        client = _clients["openai"]
+    return openai_judge_model(client, model=name)
+
+
+def _resolve_model(model: Any) -> tuple[Callable[..., Any], str]:
+    if model is None:
+        raise ConfigError(
+            "scorer 'llm_judge' needs a model param: a callable, 'module:attr' or 'openai:<model>'"
+        )
+    if isinstance(model, str) and model.startswith("openai:"):
+        return _openai_model(model.removeprefix("openai:")), model
+    fn = resolve_callable(model, "model", "llm_judge")
+    name = model if isinstance(model, str) else getattr(fn, "judge_name", None)
+    return fn, name or getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def _accepts(fn: Callable[..., Any], keyword: str) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == keyword or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+async def _ask(fn: Callable[..., Any], prompt: str, options: dict[str, Any]) -> Any:
+    kwargs = {key: value for key, value in options.items() if _accepts(fn, key)}
+    if inspect.iscoroutinefunction(fn):
+        return await fn(prompt, **kwargs)
+    reply = await asyncio.to_thread(fn, prompt, **kwargs)
+    return await reply if inspect.isawaitable(reply) else reply
+
+
+async def llm_judge(
+    output: Any,
+    input: Any = None,
+    expected: Any = None,
+    *,
+    rubric: str | None = None,
+    model: Any = None,
+    scale: int | None = None,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    template: str | None = None,
+) -> Score:
+    """An LLM grades the output against a rubric; its verdict is normalised to ``[0, 1]``.
+
+    :param output: the target's output, read as text.
+    :param input: the row's input, shown to the judge.
+    :param expected: the row's expected value, shown to the judge as a reference (optional).
+    :param rubric: what a good output is; a generic correctness rubric when unset.
+    :param model: the judge: a callable (sync or async) ``prompt -> reply text``, a
+        ``"module:attr"`` string naming one, or ``"openai:<model name>"`` (needs the
+        ``openai`` extra; reads ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``).
+    :param scale: ask for an integer from 1 to ``scale`` instead of a number from 0 to 1.
+    :param temperature: passed to the model if it accepts ``temperature``; recorded.
+    :param seed: passed to the model if it accepts ``seed``; recorded.
+    :param template: a prompt template with ``{rubric}``, ``{input}``, ``{expected}``,
+        ``{output}``, ``{scale}`` fields; :data:`DEFAULT_TEMPLATE` when unset.
+    :raises ValueError: when the judge's reply holds no usable score (never scored 0).
+    """
+    fn, name = _resolve_model(model)
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int) or scale < 2):
+        raise ValueError(f"scorer 'llm_judge': scale must be an integer >= 2, not {scale!r}")
+    prompt = render_prompt(
+        template or DEFAULT_TEMPLATE,
+        rubric=rubric or DEFAULT_RUBRIC,
+        input=input,
+        expected=expected,
+        output=output,
+        scale=scale,
+    )
+    reply = await _ask(fn, prompt, {"temperature": temperature, "seed": seed})
+    raw = reply if isinstance(reply, Mapping) else to_text(reply)
+    metadata = {
+        "model": name,
+        "temperature": temperature,
+        "seed": seed,
+        "raw": (str(dict(raw)) if isinstance(raw, Mapping) else raw)[:_RAW_LIMIT],
+    }
+    try:
+        score, out_of, reason = parse_verdict(raw)
+        value = normalise(score, out_of, scale)
+    except ValueError as exc:
+        raise ValueError(f"scorer 'llm_judge' ({name}): {exc}") from exc
+    metadata.update(raw_score=score, scale=scale)
+    return Score(value, reason=reason or f"judged {score:g}", metadata=metadata)
+
+
+def openai_judge_model(
+    client: Any,
+    model: str = "gpt-4o-mini",
+    *,
+    system: str | None = None,
+    json_mode: bool = True,
+    **create_kwargs: Any,
+) -> Callable[..., Any]:
+    """Adapt an OpenAI-compatible client (sync or async) into an ``llm_judge`` model callable.
+
+    The callable sends the prompt as one user message (after ``system``, if given) through
+    ``client.chat.completions.create`` and returns the reply text. Nothing is imported from
+    ``openai``: any object with that method works (vLLM, Ollama, LiteLLM proxies...).
+
+    :param client: an ``openai.OpenAI``/``AsyncOpenAI`` instance or a look-alike.
+    :param model: the model name.
+    :param system: an optional system message.
+    :param json_mode: request ``response_format={"type": "json_object"}``.
+    :param create_kwargs: more arguments for ``create`` (``max_tokens``...).
+    :returns: ``judge(prompt, *, temperature=0.0, seed=None)``, async if the client is.
+    """
+    create = client.chat.completions.create
+
+    def request(prompt: str, temperature: float, seed: int | None) -> dict[str, Any]:
+        messages = [{"role": "system", "content": system}] if system else []
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "messages": [*messages, {"role": "user", "content": prompt}],
+        }
+        kwargs["temperature"] = temperature
+        if seed is not None:
+            kwargs["seed"] = seed
+        if json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
+        return {**kwargs, **create_kwargs}
+
+    def text(response: Any) -> str:
+        return response.choices[0].message.content or ""
+
+    if inspect.iscoroutinefunction(create):
+
+        async def async_judge(
+            prompt: str, *, temperature: float = 0.0, seed: int | None = None
+        ) -> str:
+            return text(await create(**request(prompt, temperature, seed)))
+
+        judge: Callable[..., Any] = async_judge
+    else:
+
+        def judge(prompt: str, *, temperature: float = 0.0, seed: int | None = None) -> str:
+            return text(create(**request(prompt, temperature, seed)))
+
+    judge.judge_name = f"openai:{model}"  # type: ignore[attr-defined]
+    return judge
