@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.metadata
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
 from .errors import ConfigError
@@ -50,7 +50,7 @@ class _Kind(Generic[T]):
 
     def load_entry_points(self) -> None:
         self.entry_points_loaded = True
-        for ep in entry_points(group=self.group):
+        for ep in importlib.metadata.entry_points(group=self.group):
             try:
                 loaded = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken package must not hide the others
@@ -72,7 +72,7 @@ class _Kind(Generic[T]):
         return f"registered {self.label}s: " + ", ".join(rows)
 
     def unknown(self, ref: str, hint: str) -> ConfigError:
-        names = [c.id for c in self.known] + [c.name for c in self.known]
+        names = list(dict.fromkeys([c.id for c in self.known] + [c.name for c in self.known]))
         close = difflib.get_close_matches(ref, names, n=3)
         maybe = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return ConfigError(f"unknown {self.label} {ref!r}.{maybe} {self.listing()}. {hint}")

@@ -114,6 +114,9 @@ class RunRecorder:
     # -- the record ----------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.selected and not self.results:
+            self.messages.append("no dataset items were selected, so no run was recorded")
+            return
         record = self.build(exitstatus)
         self.record = record
         from .finish import finish_run

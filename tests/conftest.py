@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# A conftest for the projects the tests create: a few targets and scorers that log every call.
+PROJECT_CONFTEST = r"""
+import asyncio
+import json
+import os
+import time
+
+import pytest
+import pytest_datasetrun as dr
+
+LOG = os.path.join(os.path.dirname(__file__), "calls.log")
+
+
+def log(value):
+    with open(LOG, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(value) + "\n")
+
+
+@dr.target(id="echo", name="Echo agent")
+def echo(input):
+    log(input)
+    if isinstance(input, str) and input.startswith("raise"):
+        raise ValueError("target exploded on " + input)
+    return input
+
+
+@dr.target(id="upper", scorers=["exact_match>=1"])
+def upper(input):
+    log(input)
+    return str(input).upper()
+
+
+@dr.target(id="slow")
+def slow(input):
+    log(input)
+    time.sleep(float(os.environ.get("DR_SLEEP", "0.2")))
+    return input
+
+
+@dr.target(id="aslow")
+async def aslow(input):
+    log(input)
+    await asyncio.sleep(float(os.environ.get("DR_SLEEP", "0.2")))
+    return input
+
+
+@dr.scorer(id="length_ok", threshold=0.5)
+def length_ok(output, expected):
+    return len(str(output)) >= len(str(expected or ""))
+
+
+@dr.scorer(id="boom")
+def boom(output):
+    raise RuntimeError("scorer exploded")
+
+
+@dr.scorer(id="nan")
+def nan(output):
+    return float("nan")
+"""
+
+
+def rows_to_jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+class Project:
+    """A pytester project with the conftest above and helpers to write datasets and read results."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+        pytester.makeconftest(PROJECT_CONFTEST)
+        pytester.makeini("[pytest]\nconsole_output_style = classic\n")
+
+    def dataset(self, rows: list[dict[str, Any]], name: str = "qa.jsonl") -> Path:
+        path = self.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rows_to_jsonl(rows), encoding="utf-8")
+        return path
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest(*args)
+
+    def run_subprocess(self, *args: str, timeout: float = 60) -> pytest.RunResult:
+        return self.pytester.runpytest_subprocess(*args, timeout=timeout)
+
+    def calls(self) -> list[Any]:
+        log = self.path / "calls.log"
+        if not log.exists():
+            return []
+        return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+    def runs(self) -> list[dict[str, Any]]:
+        store = self.path / ".datasetrun" / "runs.json"
+        if not store.exists():
+            return []
+        return list(json.loads(store.read_text(encoding="utf-8")).get("runs", {}).values())
+
+    def last_run(self) -> Any:
+        from pytest_datasetrun.store import open_store
+
+        store = open_store(self.path / ".datasetrun" / "runs.json")
+        return store.get("latest")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Project:
+    return Project(pytester)
+
+
+@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
+def mode(request: pytest.FixtureRequest) -> list[str]:
+    return list(request.param)
+
+
+QA_ROWS = [
+    {"id": "q1", "input": "hello", "expected": "hello", "tags": ["greeting"]},
+    {"id": "q2", "input": "bye", "expected": "bye", "tags": ["farewell"]},
+    {"id": "q3", "input": "raise-me", "expected": "x"},
+    {"id": "q4", "input": "what", "expected": "other", "tags": ["greeting"]},
+]
+
+
+@pytest.fixture
+def qa(project: Project) -> Callable[..., Path]:
+    def make(rows: list[dict[str, Any]] | None = None, name: str = "qa.jsonl") -> Path:
+        return project.dataset(rows if rows is not None else QA_ROWS, name)
+
+    return make
