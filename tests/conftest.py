@@ -55,6 +55,18 @@ async def aslow(input):
     return input
 
 
+@dr.target(id="faulty")
+def faulty(input):
+    log(input)
+    if input == "stop":
+        raise KeyboardInterrupt
+    if input == "die":
+        os._exit(3)
+    if input == "hang":
+        time.sleep(30)
+    return input
+
+
 @dr.scorer(id="length_ok", threshold=0.5)
 def length_ok(output, expected):
     return len(str(output)) >= len(str(expected or ""))

@@ -1,0 +1,175 @@
+"""Scorers as isolated sub-assertions: thresholds, errors, invalid values, -x, reports."""
+
+from __future__ import annotations
+
+import pytest
+
+ROWS = [
+    {"id": "a", "input": "abc", "expected": "abc"},
+    {"id": "b", "input": "x", "expected": "longer"},
+]
+
+
+def test_threshold_fails_item_without_threshold_only_records(project, qa, mode):
+    qa(ROWS)
+    result = project.run(
+        "--dataset=qa.jsonl",
+        "--target=echo",
+        "--scorer=exact_match",
+        "--scorer=length_ok",
+        "--scorer-reports=none",
+        *mode,
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    b = project.last_run().items[1]
+    scores = {s.id: s for s in b.scores}
+    assert scores["exact_match"].value == 0.0 and scores["exact_match"].passed is None
+    assert scores["length_ok"].passed is False and scores["length_ok"].threshold == 0.5
+
+
+def test_errored_and_invalid_scorers_are_errors_not_zeros(project, qa, mode):
+    qa(ROWS[:1])
+    result = project.run(
+        "--dataset=qa.jsonl",
+        "--target=echo",
+        "--scorer=boom",
+        "--scorer=nan",
+        "--scorer=exact_match>=1",
+        *mode,
+    )
+    # the item fails, plus one SUBFAILED report per errored scorer
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(["*SUBFAILED[[]boom[]]*", "*SUBFAILED[[]nan[]]*"])
+    item = project.last_run().items[0]
+    scores = {s.id: s for s in item.scores}
+    assert scores["boom"].value is None and scores["boom"].error == "RuntimeError: scorer exploded"
+    assert scores["nan"].value is None and "NaN" in scores["nan"].error
+    assert scores["exact_match"].value == 1.0 and scores["exact_match"].passed is True
+    assert item.status == "errored"
+    aggregates = project.last_run().aggregates
+    assert (
+        aggregates["boom"].errors == 1
+        and aggregates["boom"].n == 0
+        and aggregates["boom"].mean is None
+    )
+
+
+def test_siblings_still_run_under_exitfirst(project, qa):
+    qa(ROWS)
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=echo", "--scorer=boom", "--scorer=exact_match>=1", "-x"
+    )
+    assert result.ret == 1
+    record = project.last_run()
+    first = record.items[0]
+    assert [s.id for s in first.scores] == ["boom", "exact_match"] and first.scores[1].value == 1.0
+    assert record.status == "partial" and record.items[1].status == "not_run"
+    result.stdout.fnmatch_lines(["*boom errored: RuntimeError: scorer exploded*"])
+
+
+def test_failure_message_has_the_scorer_table(project, qa):
+    qa(ROWS[1:])
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=echo", "--scorer=exact_match>=1", "--scorer=length_ok"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*exact_match=0 < 1; length_ok=0 < 0.5*",
+            "*input:    x",
+            "*expected: longer",
+            "*output:   x",
+            "*scorer       value  threshold  verdict  reason",
+            "*exact_match  0.000  >= 1       FAIL*",
+            "*length_ok    0.000  >= 0.5     FAIL*",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("which", "outcomes"),
+    [("none", {"failed": 1}), ("failed", {"failed": 2}), ("all", {"failed": 2})],
+)
+def test_scorer_reports_option(project, qa, which, outcomes):
+    qa(ROWS[1:])
+    result = project.run(
+        "--dataset=qa.jsonl",
+        "--target=echo",
+        "--scorer=exact_match>=1",
+        "--scorer=length_ok>=0",
+        f"--scorer-reports={which}",
+        "-q",
+    )
+    result.assert_outcomes(**outcomes)
+    text = result.stdout.str()
+    assert ("1 subtests passed" in text) == (which == "all")
+
+
+def test_scorers_from_target_dataset_and_command_line_merge(project):
+    (project.path / "qa.json").write_text(
+        '{"name": "qa", "scorers": ["length_ok>=0", {"scorer": "contains", "params": {"substring": "A"}, "as": "hasA"}],'
+        ' "items": [{"id": "a", "input": "abc", "expected": "ABC"}]}'
+    )
+    result = project.run("--dataset=qa.json", "--target=upper", "--scorer=exact_match>=0.5")
+    result.assert_outcomes(passed=1)
+    record = project.last_run()
+    assert [s.id for s in record.scorers] == ["exact_match", "length_ok", "hasA"]
+    assert record.scorers[0].threshold == 0.5  # the command line overrides the target's >=1
+
+
+def test_row_scorers_override_params_and_add(project, qa):
+    qa(
+        [
+            {"id": "a", "input": "Hello", "expected": "hello"},
+            {
+                "id": "b",
+                "input": "Hello",
+                "expected": "hello",
+                "scorers": ["exact_match(ignore_case=true)>=1", "length_ok"],
+            },
+        ]
+    )
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=echo", "--scorer=exact_match>=1", "--scorer-reports=none"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    a, b = project.last_run().items
+    assert a.status == "failed" and b.status == "passed"
+    assert [s.id for s in b.scores] == ["exact_match", "length_ok"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("exact_mach", "unknown scorer 'exact_mach'. Did you mean 'exact_match'"),
+        ("exact_match>=3", "threshold 3.0 is outside [0, 1]"),
+        ("exact_match(ignorecase=true)", "scorer 'exact_match' has no parameter 'ignorecase'"),
+        ("contains(", "cannot parse scorer spec"),
+    ],
+)
+def test_bad_scorer_specs_are_clean_collection_errors(project, qa, spec, message):
+    qa(ROWS)
+    result = project.run("--dataset=qa.jsonl", "--target=echo", f"--scorer={spec}")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert message in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_async_scorer_and_score_object(project, qa):
+    project.pytester.makepyfile(
+        myscorers="""
+import asyncio
+from pytest_datasetrun import Score
+
+async def judged(output, expected, *, weight=1.0):
+    await asyncio.sleep(0)
+    return Score(0.5 * weight, reason="half", metadata={"judge": "fake"})
+"""
+    )
+    project.pytester.syspathinsert()
+    qa(ROWS[:1])
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=echo", "--scorer=myscorers:judged(weight=2)>=0.9"
+    )
+    result.assert_outcomes(passed=1)
+    score = project.last_run().items[0].scores[0]
+    assert (score.value, score.reason, score.metadata) == (1.0, "half", {"judge": "fake"})
