@@ -94,8 +94,12 @@ def test_contains_reason_names_missing_substring():
 def test_contains_needs_a_substring():
     with pytest.raises(ValueError, match="substring"):
         contains("hello")
-    with pytest.raises(ValueError, match="contains_all"):
-        contains("hello", ["a", "b"])
+
+
+def test_contains_a_list_expected_means_alternatives():
+    assert contains("we refund", ["refund", "reimburse"]).value == 1.0
+    score = contains("no", ["refund", "reimburse"])
+    assert (score.value, score.reason) == (0.0, "missing 'refund', 'reimburse'")
 
 
 @pytest.mark.parametrize(
@@ -121,6 +125,11 @@ def test_regex(output, params, value):
 
 def test_regex_uses_expected_as_pattern():
     assert regex("id: 7", r"id: \d").value == 1.0
+
+
+def test_regex_a_list_of_patterns_means_alternatives():
+    assert regex("id: 7", [r"^\w+$", r"id: \d"]).value == 1.0
+    assert regex("id: x", [r"^\d$", r"id: \d"]).reason == r"no search for /^\d$/ or /id: \d/"
 
 
 @pytest.mark.parametrize(

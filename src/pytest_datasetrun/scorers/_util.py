@@ -133,6 +133,7 @@ def import_optional(module: str, scorer: str, extra: str) -> Any:
     :param extra: the ``pytest-datasetrun`` extra that installs the module.
     """
     try:
+        importlib.import_module(module.partition(".")[0])  # a blocked package hides its submodules
         return importlib.import_module(module)
     except ImportError as exc:
         raise ConfigError(

@@ -78,14 +78,10 @@ def exact_match(
     return Score(0.0, reason=f"{shorten(to_text(output))} != {wanted}")
 
 
-def _needles(
-    param: Any, expected: Any, scorer: str, name: str, *, single: bool = False
-) -> list[str]:
+def _needles(param: Any, expected: Any, scorer: str, name: str) -> list[str]:
     source = param if param is not None else expected
     require_expected(source, scorer, f"the {name} param or an expected value")
     if isinstance(source, (list, tuple)):
-        if single:
-            raise ValueError(f"scorer '{scorer}' takes one string; use contains_all/contains_any")
         if not source:
             raise ValueError(f"scorer '{scorer}' got an empty list of strings")
         return [to_text(item) for item in source]
@@ -102,15 +98,19 @@ def contains(
     """Output text contains a substring (the ``substring`` param, else the expected text).
 
     :param output: the target's output, read as text.
-    :param expected: the substring, used when ``substring`` is not given.
+    :param expected: the substring, used when ``substring`` is not given; a list of
+        acceptable alternatives passes when any one is contained.
     :param substring: the substring to look for.
     :param ignore_case: compare case-insensitively.
     :raises ValueError: when neither ``substring`` nor ``expected`` is given.
     """
-    (needle,) = _needles(substring, expected, "contains", "substring", single=True)
-    if _fold(needle, ignore_case) in _fold(to_text(output), ignore_case):
-        return Score(1.0, reason=f"contains {shorten(needle)}")
-    return Score(0.0, reason=f"missing {shorten(needle)}")
+    needles = _needles(substring, expected, "contains", "substring")
+    present, _ = _found(output, needles, ignore_case)
+    if present:
+        return Score(1.0, reason=f"contains {shorten(present[0])}")
+    return Score(
+        0.0, reason=f"missing {_listing(needles) if len(needles) > 1 else shorten(needles[0])}"
+    )
 
 
 def _found(output: Any, needles: list[str], ignore_case: bool) -> tuple[list[str], list[str]]:
@@ -228,7 +228,8 @@ def regex(
     outputs; that is the pattern's cost, not bounded here.
 
     :param output: the target's output, read as text.
-    :param expected: the pattern, used when ``pattern`` is not given.
+    :param expected: the pattern, used when ``pattern`` is not given; with a list of
+        patterns, any one matching passes.
     :param pattern: the pattern.
     :param mode: ``"search"`` (anywhere), ``"match"`` (at the start) or ``"full"`` (whole text).
     :param ignore_case: :data:`re.IGNORECASE`.
@@ -236,7 +237,7 @@ def regex(
     :param dotall: :data:`re.DOTALL` (``.`` matches newlines).
     :raises ValueError: for a missing or invalid pattern, or an unknown mode.
     """
-    (source,) = _needles(pattern, expected, "regex", "pattern", single=True)
+    sources = _needles(pattern, expected, "regex", "pattern")
     if mode not in _REGEX_MODES:
         raise ValueError(f"scorer 'regex': mode must be one of {_REGEX_MODES}, got {mode!r}")
     flags = (
@@ -244,15 +245,23 @@ def regex(
         | (re.MULTILINE if multiline else 0)
         | (re.DOTALL if dotall else 0)
     )
+    text = to_text(output)
+    for source in sources:
+        found = _regex_find(source, flags, mode, text)
+        if found is not None:
+            return Score(1.0, reason=f"/{source}/ matched {shorten(found.group(0), 40)}")
+    shown = "/ or /".join(sources[:3]) + ("/ ..." if len(sources) > 3 else "/")
+    return Score(0.0, reason=f"no {mode} for /{shown}")
+
+
+def _regex_find(source: str, flags: int, mode: str, text: str) -> re.Match[str] | None:
     try:
         compiled = re.compile(source, flags)
     except re.error as exc:
         raise ValueError(f"scorer 'regex': invalid pattern {source!r}: {exc}") from exc
-    method = {"search": compiled.search, "match": compiled.match, "full": compiled.fullmatch}[mode]
-    found = method(to_text(output))
-    if found is None:
-        return Score(0.0, reason=f"no {mode} for /{source}/")
-    return Score(1.0, reason=f"/{source}/ matched {shorten(found.group(0), 40)}")
+    return {"search": compiled.search, "match": compiled.match, "full": compiled.fullmatch}[mode](
+        text
+    )
 
 
 def length(
