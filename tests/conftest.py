@@ -67,6 +67,54 @@ def faulty(input):
     return input
 
 
+class RateLimitError(Exception):
+    pass
+
+
+@dr.target(id="flaky")
+def flaky(input):
+    log(input)
+    attempts = sum(1 for line in open(LOG) if json.loads(line) == input)
+    if attempts <= int(os.environ.get("DR_FAILS", "2")):
+        raise RateLimitError(f"attempt {attempts} throttled")
+    return input
+
+
+class LoopBoundClient:
+    def __init__(self):
+        self.loop = None
+
+    async def ask(self, value):
+        loop = asyncio.get_running_loop()
+        if self.loop is None:
+            self.loop = loop
+        if self.loop is not loop:
+            raise RuntimeError("client used from a different event loop")
+        await asyncio.sleep(0.01)
+        return value
+
+
+@pytest.fixture(scope="session")
+def async_client():
+    return LoopBoundClient()
+
+
+@pytest.fixture
+def per_test_thing():
+    return 1
+
+
+@dr.target(id="loopbound")
+async def loopbound(input, async_client):
+    log(input)
+    return await async_client.ask(input)
+
+
+@dr.target(id="needs_function_fixture")
+def needs_function_fixture(input, per_test_thing):
+    return input
+
+
 @dr.scorer(id="length_ok", threshold=0.5)
 def length_ok(output, expected):
     return len(str(output)) >= len(str(expected or ""))

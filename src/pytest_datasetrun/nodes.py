@@ -137,9 +137,11 @@ class DatasetCase(pytest.Function):
             self.stash[emitting_key] = False
 
     def repr_failure(  # type: ignore[override]
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+        self, excinfo: pytest.ExceptionInfo[BaseException]
     ) -> str | TerminalRepr:
         outcome = self.stash.get(outcome_key, None)
+        if isinstance(excinfo.value, DatasetrunError):
+            return f"datasetrun: {excinfo.value}"
         if isinstance(excinfo.value, CaseFailure):
             return excinfo.getrepr(style="value")
         if outcome is not None and excinfo.value is outcome.exception:
@@ -149,7 +151,7 @@ class DatasetCase(pytest.Function):
                 tbfilter=_user_frames,
                 truncate_locals=True,
             )
-        return super().repr_failure(excinfo, style=style)
+        return super().repr_failure(excinfo)
 
 
 def _user_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
