@@ -160,10 +160,11 @@ def test_history_command(store: str) -> None:
     code, out = cli("--store", store, "history", "late")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 4
-    assert lines[0].split() == [
-        "run", "name", "when", "commit", "verdict", "exact", "repeats", "error"
-    ]  # fmt: skip
-    assert lines[3].split()[-3:] == ["errored", "-", "Timeout"]  # no exact score, no repeats
+    assert lines[0].split() == ["run", "name", "when", "commit", "verdict", "exact", "error"]
+    assert lines[3].split()[-3:] == ["errored", "-", "Timeout"]  # no exact score
+    code, out = cli("--store", store, "history", "rep")
+    assert out.splitlines()[0].split()[-2:] == ["repeats", "error"]
+    assert out.splitlines()[2].endswith("1.00   2/3 passed")
     code, out = cli("--store", store, "history", "stable", "--dataset", "other", "--json")
     assert [(e["name"], e["verdict"]) for e in json.loads(out)] == [
         ("day4", "failed"), ("day5", "passed")

@@ -197,14 +197,19 @@ def _render_history(history: list[HistoryEntry]) -> str:
     from .cli import render_table
 
     scorers = list(dict.fromkeys(sid for entry in history for sid in entry.scores))
-    headers = ["run", "name", "when", "commit", "verdict", *scorers, "repeats", "error"]
+    commits = any(e.git_commit for e in history)
+    repeats = any(e.repeats for e in history)
+    headers = ["run", "name", "when", *(["commit"] if commits else []), "verdict", *scorers,
+               *(["repeats"] if repeats else []), "error"]  # fmt: skip
     rows = [
-        [e.run_id, e.name, f"{e.started_at:%Y-%m-%d %H:%M}", (e.git_commit or "")[:10],
-         e.verdict or e.status, *(_score(e.scores, sid) for sid in scorers),
-         f"{e.repeats_passed}/{e.repeats}" if e.repeats else "", e.error or ""]
+        [e.run_id, e.name, f"{e.started_at:%Y-%m-%d %H:%M}",
+         *([(e.git_commit or "")[:10]] if commits else []), e.verdict or e.status,
+         *(_score(e.scores, sid) for sid in scorers),
+         *([f"{e.repeats_passed}/{e.repeats} passed" if e.repeats else ""] if repeats else []),
+         f"{e.error_type}: {e.error}" if e.error_type and e.error else e.error or ""]
         for e in history
     ]  # fmt: skip
-    return render_table(headers, rows)
+    return render_table(headers, rows, flexible=(1, len(headers) - 1))  # name, error
 
 
 def _score(scores: dict[str, float | None], sid: str) -> str:

@@ -51,6 +51,7 @@ class HistoryEntry(_Model):
     verdict: str | None = None
     scores: dict[str, float | None] = Field(default_factory=dict)
     error: str | None = None
+    error_type: str | None = None
     repeats: int = 0
     repeats_passed: int = 0
 
@@ -130,6 +131,7 @@ def _entry(record: RunRecord, item: ItemResult) -> HistoryEntry:
         verdict=item_verdict(item),
         scores={score.id: score.value for score in item.scores},
         error=item.error or next((s.error for s in item.scores if s.error), None),
+        error_type=item.error_type,
         repeats=len(item.repeats),
         repeats_passed=sum(repeat.passed for repeat in item.repeats),
     )
