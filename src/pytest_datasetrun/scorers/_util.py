@@ -165,7 +165,8 @@ def resolve_callable(ref: object, param: str, scorer: str) -> Callable[..., Any]
         raise ConfigError(f"scorer '{scorer}': cannot import {param} {ref!r}: {exc}") from exc
     if not callable(obj):
         raise ConfigError(f"scorer '{scorer}': {param} {ref!r} is not callable")
-    return obj
+    resolved: Callable[..., Any] = obj
+    return resolved
 
 
 def strip_punctuation(text: str) -> str:

@@ -53,7 +53,7 @@ def fuzzy_ratio(
     ratio = getattr(fuzz, method)
 
     def measure(text: str, ref: str) -> float:
-        return ratio(text, ref, processor=processor if preprocess else None) / 100.0
+        return float(ratio(text, ref, processor=processor if preprocess else None)) / 100.0
 
     value, ref = _best(output, expected, "fuzzy_ratio", measure)
     return Score(value, reason=f"{method} {value:.3f} against {shorten(ref)}")
