@@ -185,6 +185,9 @@ def test_item_flips_errors_and_membership() -> None:
     assert (c.newly_failed, c.newly_passed) == (["pf"], ["fp"])
     assert (c.new_errors, c.fixed_errors) == (["new-error"], ["fixed"])
     assert (c.removed, c.added, c.shared) == (["gone"], ["added"], 6)
+    text = render_comparison(c)
+    assert "only in base (1): gone\nonly in candidate (1): added\n" in text
+    assert "new errors (1): new-error\nfixed errors (1): fixed\n" in text
 
 
 def test_warnings_for_changed_dataset_partial_runs_and_unshared_scorers() -> None:
@@ -240,7 +243,7 @@ def test_render_comparison_shows_the_table_flips_and_verdict() -> None:
     assert lines[:3] == [
         "base      b  name-b",
         "candidate c  name-c",
-        "40 shared items, 0 removed, 0 new; 95% CI, significance 0.05",
+        "40 shared items, 0 only in base, 0 only in candidate; 95% CI, significance 0.05",
     ]
     assert lines[4].split() == ["scorer", "n", "base", "cand", "diff", "95%", "CI", "p", "verdict"]
     assert lines[5].startswith("exact   40  1.000  0.625  -0.375  [")

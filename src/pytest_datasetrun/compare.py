@@ -163,7 +163,7 @@ def render_comparison(comparison: Comparison) -> str:
     lines = [
         f"base      {c.base_run}  {c.base_name}".rstrip(),
         f"candidate {c.cand_run}  {c.cand_name}".rstrip(),
-        f"{c.shared} shared items, {len(c.removed)} removed, {len(c.added)} new; "
+        f"{c.shared} shared items, {len(c.removed)} only in base, {len(c.added)} only in candidate; "
         f"{c.confidence:.0%} CI, significance {c.significance:g}",
         "",
         *_scorer_table(c),
@@ -438,8 +438,8 @@ def _flip_lists(c: Comparison) -> list[tuple[str, list[str]]]:
         ("failed -> passed", c.newly_passed),
         ("new errors", c.new_errors),
         ("fixed errors", c.fixed_errors),
-        ("removed items", c.removed),
-        ("new items", c.added),
+        ("only in base", c.removed),
+        ("only in candidate", c.added),
     ]
 
 
