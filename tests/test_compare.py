@@ -91,6 +91,7 @@ def test_a_drop_within_max_regression_is_not_a_regression() -> None:
     tolerant = compare_runs(base, cand, max_regression=0.1)
     assert only(tolerant).significant and not tolerant.regressed
     assert only(tolerant).note == "significant drop of 0.050, within the allowed 0.1"
+    assert "  allowed drop (max drop 0.1)\n" in render_comparison(tolerant)
     assert compare_runs(base, cand, max_regression=0.02).regressed
 
 
@@ -247,7 +248,7 @@ def test_render_comparison_shows_the_table_flips_and_verdict() -> None:
     ]
     assert lines[4].split() == ["scorer", "n", "base", "cand", "diff", "95%", "CI", "p", "verdict"]
     assert lines[5].startswith("exact   40  1.000  0.625  -0.375  [")
-    assert lines[5].endswith("<0.0001  REGRESSION (allowed 0.1)")
+    assert lines[5].endswith("<0.0001  REGRESSION (max drop 0.1)")
     assert (
         "passed -> failed (15): q025, q026, q027, q028, q029, q030, q031, q032, q033, q034 (+5 more)"
         in lines

@@ -413,7 +413,7 @@ def _verdict(s: ScorerComparison) -> str:
     elif s.too_small:
         verdict = "too small to tell"
     elif s.significant:
-        verdict = "improved" if s.diff and s.diff > 0 else "dropped, within allowance"
+        verdict = "improved" if s.diff and s.diff > 0 else "allowed drop"
     elif s.mde == 0.0 and s.diff == 0.0:
         return "identical"
     else:
@@ -426,7 +426,7 @@ def _short_note(s: ScorerComparison) -> str:
     if s.mde is not None and not s.significant:
         parts.append(f"MDE {s.mde:.3f}")
     if s.max_regression and (s.regression or s.diff and s.diff < 0):
-        parts.append(f"allowed {s.max_regression:g}")
+        parts.append(f"max drop {s.max_regression:g}")
     if s.base_errors or s.cand_errors:
         parts.append(f"errors {s.base_errors}->{s.cand_errors}")
     return f"({', '.join(parts)})" if parts else ""
