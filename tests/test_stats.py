@@ -195,6 +195,21 @@ def test_bootstrap_ci_is_deterministic_and_degenerate_for_constant_data() -> Non
     assert stats.paired_bootstrap_ci([0.25] * 7) == (0.25, 0.25)
 
 
+def test_bootstrap_cis_of_several_columns_equal_one_call_per_column() -> None:
+    rng = random.Random(6)
+    columns = [
+        [rng.random() - 0.4 for _ in range(300)],  # continuous: shared draws
+        [rng.gauss(0.0, 1.0) for _ in range(300)],  # continuous, same length
+        [float(rng.choice([-1, 0, 1])) for _ in range(300)],  # few values: multinomial
+        [rng.random() for _ in range(40)],  # another length
+        [0.5] * 12,  # constant
+    ]
+    together = stats.paired_bootstrap_cis(columns, 0.9, n_resamples=500, seed=2)
+    alone = [stats.paired_bootstrap_ci(c, 0.9, n_resamples=500, seed=2) for c in columns]
+    assert together == alone
+    assert len(set(together)) == len(columns)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -124,9 +124,7 @@ def compare_runs(
     _add_flips(comparison, pairs)
     names = _scorer_names(base, cand, comparison.warnings)
     deltas = _deltas(names, max_regression, comparison.warnings)
-    comparison.scorers = [
-        _compare_scorer(sid, names[sid], pairs, deltas[sid], comparison) for sid in names
-    ]
+    comparison.scorers = _compare_scorers(names, deltas, pairs, comparison)
     return comparison
 
 
@@ -268,27 +266,44 @@ def _deltas(
 # -- statistics ---------------------------------------------------------------------------------
 
 
-def _compare_scorer(
-    sid: str,
-    name: str,
+def _compare_scorers(
+    names: Mapping[str, str],
+    deltas: Mapping[str, float],
     pairs: Sequence[tuple[ItemResult, ItemResult]],
-    delta: float,
     comparison: Comparison,
-) -> ScorerComparison:
-    result = ScorerComparison(id=sid, name=name, max_regression=delta)
+) -> list[ScorerComparison]:
+    results, values = [], []
+    for sid, name in names.items():
+        result = ScorerComparison(id=sid, name=name, max_regression=deltas[sid])
+        values.append(_paired_values(result, pairs))
+        results.append(result)
+    diffs = [[after - before for before, after in zip(*v, strict=True)] for v in values]
+    testable = [i for i, d in enumerate(diffs) if len(d) >= 2]
+    intervals = stats.paired_bootstrap_cis(
+        [diffs[i] for i in testable], comparison.confidence, seed=comparison.seed
+    )
+    ci_of = dict(zip(testable, intervals, strict=True))
+    for i, result in enumerate(results):
+        if result.n:
+            _fill_statistics(result, *values[i], diffs[i], ci_of.get(i), comparison)
+        result.note = _note(result, comparison.significance)
+    return results
+
+
+def _paired_values(
+    result: ScorerComparison, pairs: Sequence[tuple[ItemResult, ItemResult]]
+) -> tuple[list[float], list[float]]:
+    """The scorer's values on the items where it has one in both runs; counts the errors."""
     base_values, cand_values = [], []
     for base, cand in pairs:
-        before, after = _score_value(base, sid), _score_value(cand, sid)
+        before, after = _score_value(base, result.id), _score_value(cand, result.id)
         result.base_errors += before is _ERRORED
         result.cand_errors += after is _ERRORED
         if isinstance(before, float) and isinstance(after, float):
             base_values.append(before)
             cand_values.append(after)
     result.n = len(base_values)
-    if result.n:
-        _fill_statistics(result, base_values, cand_values, comparison)
-    result.note = _note(result, comparison.significance)
-    return result
+    return base_values, cand_values
 
 
 _ERRORED = object()
@@ -305,19 +320,21 @@ def _score_value(item: ItemResult, sid: str) -> float | object | None:
 
 
 def _fill_statistics(
-    result: ScorerComparison, base: list[float], cand: list[float], comparison: Comparison
+    result: ScorerComparison,
+    base: list[float],
+    cand: list[float],
+    diffs: list[float],
+    interval: tuple[float, float] | None,
+    comparison: Comparison,
 ) -> None:
-    diffs = [after - before for before, after in zip(base, cand, strict=True)]
     result.base_mean = math.fsum(base) / len(base)
     result.cand_mean = math.fsum(cand) / len(cand)
     result.diff = math.fsum(diffs) / len(diffs)
-    if len(diffs) < 2:
+    if interval is None:  # a single pair
         result.too_small = True
         return
     seed = comparison.seed
-    result.ci_low, result.ci_high = stats.paired_bootstrap_ci(
-        diffs, comparison.confidence, seed=seed
-    )
+    result.ci_low, result.ci_high = interval
     result.p_value = stats.paired_permutation_test(diffs, seed=seed)
     result.mde = stats.minimum_detectable_effect(diffs, alpha=comparison.significance)
     result.significant = result.p_value < comparison.significance

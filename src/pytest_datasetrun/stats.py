@@ -1,8 +1,9 @@
 """Small-sample statistics for comparing runs: paired bootstrap CI, sign-flip test, MDE, pass@k.
 
 Pure Python and deterministic: every random quantity comes from ``random.Random(seed)``.
-The resampling loops avoid a Python step per item where they can (see :func:`_bootstrap_sums`
-and :func:`_sign_flip_sums`), so 1,000 pairs cost a few tens of milliseconds.
+The resampling loops avoid a Python step per item where they can (see :func:`_multinomial_sums`
+and :func:`_sign_flip_sums`), so comparing 1,000 pairs on several scorers takes well under a
+second.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = (
     "minimum_detectable_effect",
     "min_attainable_p",
     "paired_bootstrap_ci",
+    "paired_bootstrap_cis",
     "paired_permutation_test",
     "pass_at_k",
     "pass_hat_k",
@@ -86,20 +88,55 @@ def paired_bootstrap_ci(
     :returns: ``(low, high)``; ``(d, d)`` when every difference equals ``d``.
     :raises ValueError: no differences, or an out-of-range argument.
     """
-    data = _checked(diffs)
+    return paired_bootstrap_cis([diffs], confidence, n_resamples, seed, method)[0]
+
+
+def paired_bootstrap_cis(
+    columns: Sequence[Sequence[float]],
+    confidence: float = 0.95,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+    method: CIMethod = "bca",
+) -> list[tuple[float, float]]:
+    """:func:`paired_bootstrap_ci` of several columns (one per scorer), faster.
+
+    Each interval equals :func:`paired_bootstrap_ci` of its column with the same arguments;
+    columns of equal length share the cost of drawing the resampled positions.
+
+    :param columns: the differences of each scorer.
+    :param confidence: as for :func:`paired_bootstrap_ci`.
+    :param n_resamples: as for :func:`paired_bootstrap_ci`.
+    :param seed: as for :func:`paired_bootstrap_ci`.
+    :param method: as for :func:`paired_bootstrap_ci`.
+    :returns: one ``(low, high)`` per column, in order.
+    :raises ValueError: an empty column, or an out-of-range argument.
+    """
+    data = [_checked(column) for column in columns]
     _check_confidence(confidence)
     _check_resamples(n_resamples)
     if method not in ("bca", "percentile"):
         raise ValueError(f"method must be 'bca' or 'percentile', not {method!r}")
-    if min(data) == max(data):
-        return data[0], data[0]
-    n = len(data)
-    observed, sums = _bootstrap_sums(data, n_resamples, random.Random(seed))
-    sums.sort()
+    sums: list[list[float]] = [[] for _ in data]
+    observed = [math.fsum(column) for column in data]
+    by_length: dict[int, list[int]] = {}
+    for i, column in enumerate(data):
+        if min(column) == max(column):
+            continue  # a constant column: no resampling needed
+        counts = sorted(Counter(column).items())
+        if (len(counts) - 1) * _LEVEL_COST < len(column):
+            observed[i] = math.fsum(value * count for value, count in counts)  # as resampled
+            sums[i] = _multinomial_sums(counts, n_resamples, random.Random(seed))
+        else:
+            by_length.setdefault(len(column), []).append(i)
+    for positions in by_length.values():
+        shared = _resampled_sums([data[i] for i in positions], n_resamples, random.Random(seed))
+        for i, column_sums in zip(positions, shared, strict=True):
+            sums[i] = column_sums
     alpha = (1.0 - confidence) / 2
-    levels = _bca_levels(data, observed, sums, alpha) if method == "bca" else None
-    low_q, high_q = levels or (alpha, 1.0 - alpha)
-    return _quantile(sums, low_q) / n, _quantile(sums, high_q) / n
+    return [
+        _interval(column, total, resampled, alpha, method)
+        for column, total, resampled in zip(data, observed, sums, strict=True)
+    ]
 
 
 def paired_permutation_test(
@@ -224,25 +261,46 @@ def pass_hat_k(n: int, c: int, k: int) -> float:
 # -- resampling ---------------------------------------------------------------------------------
 
 
-def _bootstrap_sums(
-    data: list[float], n_resamples: int, rng: random.Random
-) -> tuple[float, list[float]]:
-    """The observed sum and ``n_resamples`` bootstrap resample sums.
-
-    Scores usually take few distinct values (pass/fail diffs are -1, 0 or 1); then a resample
-    is drawn as multinomial counts of the values, a few C-level bit operations per value
-    instead of one Python step per item. Both ways draw exactly from the bootstrap
-    distribution.
-    """
+def _interval(
+    data: list[float], observed: float, sums: list[float], alpha: float, method: CIMethod
+) -> tuple[float, float]:
+    """The interval from the bootstrap resample sums of ``data`` (none: ``data`` is constant)."""
+    if not sums:
+        return data[0], data[0]
+    sums.sort()
     n = len(data)
-    counts = sorted(Counter(data).items())
-    if (len(counts) - 1) * _LEVEL_COST < n:
-        values = [v for v, _ in counts]
-        observed = math.fsum(v * c for v, c in counts)
-        draws = (_multinomial(rng, n, [c for _, c in counts]) for _ in range(n_resamples))
-        return observed, [math.fsum(map(float.__mul__, values, draw)) for draw in draws]
-    observed = math.fsum(data)
-    return observed, [math.fsum(rng.choices(data, k=n)) for _ in range(n_resamples)]
+    levels = _bca_levels(data, observed, sums, alpha) if method == "bca" else None
+    low_q, high_q = levels or (alpha, 1.0 - alpha)
+    return _quantile(sums, low_q) / n, _quantile(sums, high_q) / n
+
+
+# Scores usually take few distinct values (pass/fail diffs are -1, 0 or 1): then a resample is
+# drawn as multinomial counts of the values, a few C-level bit operations per value instead of
+# one Python step per item. Otherwise the resampled positions are drawn one by one, once for
+# all the columns of that length. Both ways draw exactly from the bootstrap distribution.
+
+
+def _multinomial_sums(
+    counts: list[tuple[float, int]], n_resamples: int, rng: random.Random
+) -> list[float]:
+    values, weights = [v for v, _ in counts], [c for _, c in counts]
+    n = sum(weights)
+    draws = (_multinomial(rng, n, weights) for _ in range(n_resamples))
+    return [math.fsum(map(float.__mul__, values, draw)) for draw in draws]
+
+
+def _resampled_sums(
+    columns: list[list[float]], n_resamples: int, rng: random.Random
+) -> list[list[float]]:
+    """Resample sums of equally long columns; the positions are what ``rng.choices`` draws."""
+    positions = range(len(columns[0]))
+    getters = [column.__getitem__ for column in columns]
+    sums: list[list[float]] = [[] for _ in columns]
+    for _ in range(n_resamples):
+        drawn = rng.choices(positions, k=len(positions))
+        for column_sums, getter in zip(sums, getters, strict=True):
+            column_sums.append(math.fsum(map(getter, drawn)))
+    return sums
 
 
 def _multinomial(rng: random.Random, n: int, weights: list[int]) -> list[float]:
