@@ -411,4 +411,10 @@ def _marks() -> tuple[str, str, str]:
     return "✓", "✗", "E"
 
 
-COMMANDS: list[Register] = [_register_runs, _register_show, _register_export]
+def _register_compare(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from . import cli_compare
+
+    cli_compare.register(subparsers)
+
+
+COMMANDS: list[Register] = [_register_runs, _register_show, _register_export, _register_compare]

@@ -168,4 +168,4 @@ def _check_available(bound: Scorer) -> None:
 
     check = getattr(scorers, "check_requirements", None)
     if check is not None:
-        check(bound.fn)
+        check(bound.fn, bound.params)
