@@ -115,6 +115,15 @@ def needs_function_fixture(input, per_test_thing):
     return input
 
 
+@dr.target(id="coin")
+def coin(input):
+    # deterministically nondeterministic: the n-th call for an input answers from a fixed pattern
+    log(input)
+    calls = sum(1 for line in open(LOG) if json.loads(line) == input)
+    pattern = {"always": "1111", "never": "0000", "mostly": "1101", "rarely": "0100"}[input]
+    return "yes" if pattern[(calls - 1) % 4] == "1" else "no"
+
+
 @dr.scorer(id="length_ok", threshold=0.5)
 def length_ok(output, expected):
     return len(str(output)) >= len(str(expected or ""))

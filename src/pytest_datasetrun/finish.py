@@ -122,6 +122,18 @@ def summary_lines(recorder: RunRecorder) -> list[str]:
                 f"{key.ljust(width)}  {agg.n:>5}  {_f(agg.mean)}  {_f(agg.min)}  {_f(agg.max)}  {_f(agg.stdev)}  "
                 f"{_pct(agg.pass_rate)}  {agg.errors}"
             )
+    if record.repeats:
+        r = record.repeats
+        k = r["k"]
+        lines.append(
+            f"repeats: k={k}, policy {r['policy']}: pass@1 {r['pass@1']:.3f}, pass@{k} {r[f'pass@{k}']:.3f}, "
+            f"pass^{k} {r[f'pass^{k}']:.3f}"
+        )
+        if r["flaky"]:
+            shown = ", ".join(r["flaky"][:10]) + (
+                f" (+{len(r['flaky']) - 10} more)" if len(r["flaky"]) > 10 else ""
+            )
+            lines.append(f"flaky rows (repeats disagree): {shown}")
     return lines
 
 

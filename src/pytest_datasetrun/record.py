@@ -128,6 +128,7 @@ class RunRecord(_Model):
     aggregates: dict[str, Aggregate] = Field(default_factory=dict)
     gates: list[GateResult] = Field(default_factory=list)
     comparison: dict[str, Any] | None = None
+    repeats: dict[str, Any] | None = None
     items: list[ItemResult] = Field(default_factory=list)
 
     @property

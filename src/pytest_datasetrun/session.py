@@ -144,8 +144,17 @@ class RunRecorder:
             options=self.ctx.options.recorded(),
             counts=counts,
             aggregates=aggregate_scores(items, scorers),
+            repeats=self._repeats(items),
             items=items,
         )
+
+    def _repeats(self, items: list[ItemResult]) -> dict[str, Any] | None:
+        options = self.ctx.options
+        if options.repeat <= 1:
+            return None
+        from .repeats import repeat_summary
+
+        return repeat_summary(items, options.repeat, options.repeat_policy)
 
     def _items(self) -> list[ItemResult]:
         order = {str(p): n for n, p in enumerate(self.ctx.options.datasets)}

@@ -1,0 +1,57 @@
+"""--repeat K: K attempts inside one item, reduced by a policy, with pass@k, pass^k and flaky rows."""
+
+from __future__ import annotations
+
+import pytest
+
+ROWS = [{"id": v, "input": v, "expected": "yes"} for v in ("always", "never", "mostly", "rarely")]
+
+
+@pytest.mark.parametrize(
+    ("policy", "passed"),
+    [
+        ("all", {"always"}),
+        ("majority", {"always", "mostly"}),
+        ("any", {"always", "mostly", "rarely"}),
+        ("rate:0.5", {"always", "mostly"}),
+    ],
+)
+def test_repeat_policies(project, qa, policy, passed):
+    qa(ROWS)
+    result = project.run(
+        "--dataset=qa.jsonl",
+        "--target=coin",
+        "--scorer=exact_match>=1",
+        "--repeat=4",
+        f"--repeat-policy={policy}",
+        "--scorer-reports=none",
+    )
+    result.assert_outcomes(passed=len(passed), failed=4 - len(passed))
+    record = project.last_run()
+    assert {i.item_id for i in record.items if i.status == "passed"} == passed
+    mostly = record.items[2]
+    assert [r.passed for r in mostly.repeats] == [True, True, False, True]
+    assert [r.output for r in mostly.repeats] == ["yes", "yes", "no", "yes"]
+    assert mostly.scores[0].value == pytest.approx(0.75)
+    assert mostly.attempts == 4
+    assert record.repeats["pass@1"] == pytest.approx((4 + 0 + 3 + 1) / 16)
+    assert record.repeats["pass@4"] == pytest.approx(3 / 4)
+    assert record.repeats["pass^4"] == pytest.approx(1 / 4)
+    assert record.repeats["flaky"] == ["mostly", "rarely"]
+    result.stdout.fnmatch_lines(
+        [
+            "repeats: k=4, policy *: pass@1 0.500, pass@4 0.750, pass^4 0.250",
+            "flaky rows (repeats disagree): mostly, rarely",
+        ]
+    )
+
+
+def test_bad_repeat_policy_is_a_usage_error(project, qa):
+    qa(ROWS)
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=coin", "--repeat=2", "--repeat-policy=most"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --repeat-policy: 'most' is not all, majority, any or rate:R*"]
+    )
