@@ -312,3 +312,12 @@ def test_compare_command_reports_bad_refs_and_values(store: str) -> None:
         cli("--store", store, "compare", "nope", "latest")
     with pytest.raises(ConfigError, match="'x=y'"):
         cli("--store", store, "compare", "latest", "latest", "--max-regression", "x=y")
+
+
+def test_repeated_item_ids_are_warned_about_and_the_last_one_is_used() -> None:
+    base = run("b", [item("a", exact=1.0), item("a", exact=0.0), item("b", exact=1.0)])
+    c = compare_runs(base, run("c", [item("a", exact=0.0), item("b", exact=1.0)]))
+    assert c.warnings == [
+        "the base run repeats item ids (1 duplicates); the last item with each id is compared"
+    ]
+    assert (c.shared, only(c).diff) == (2, 0.0)

@@ -203,7 +203,10 @@ def _run_warnings(
             warnings.append(f"the {which} run {record.run_id} is partial (interrupted)")
         if len(items) < len(record.items):
             dropped = len(record.items) - len(items)
-            warnings.append(f"the {which} run repeats {dropped} item ids; the last one is used")
+            warnings.append(
+                f"the {which} run repeats item ids ({dropped} duplicates); "
+                "the last item with each id is compared"
+            )
     if not set(base_items) & set(cand_items):
         warnings.append("no item id is in both runs: nothing to compare")
     return warnings
