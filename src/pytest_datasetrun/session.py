@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .context import RunContext
+from .environment import capture_environment
 from .record import (
     DatasetInfo,
     RunRecord,
@@ -142,11 +143,18 @@ class RunRecorder:
             target=target,
             scorers=scorers,
             options=self.ctx.options.recorded(),
+            environment=capture_environment(self.config.rootpath, self._workers(items)),
             counts=counts,
             aggregates=aggregate_scores(items, scorers),
             repeats=self._repeats(items),
             items=items,
         )
+
+    def _workers(self, items: list[ItemResult]) -> int:
+        requested = getattr(self.config.option, "numprocesses", None)
+        if isinstance(requested, int) and _is_xdist_controller(self.config):
+            return requested
+        return len({item.worker for item in items if item.worker})
 
     def _repeats(self, items: list[ItemResult]) -> dict[str, Any] | None:
         options = self.ctx.options
