@@ -321,3 +321,9 @@ def test_repeated_item_ids_are_warned_about_and_the_last_one_is_used() -> None:
         "the base run repeats item ids (1 duplicates); the last item with each id is compared"
     ]
     assert (c.shared, only(c).diff) == (2, 0.0)
+
+
+def test_thousands_of_pairs() -> None:
+    values = [1.0, 0.0, 0.5, 0.25, 0.75] * 400
+    c = compare_runs(exact_run("b", values), exact_run("c", values[1:] + values[:1]))
+    assert only(c).n == 2000 and only(c).p_value == 1.0  # same values, shuffled: no change

@@ -137,6 +137,7 @@ def test_min_attainable_p() -> None:
     assert stats.min_attainable_p(5) == 2 / 32 > 0.05
     assert stats.min_attainable_p(6) == 2 / 64 < 0.05
     assert stats.min_attainable_p(1) == 1.0
+    assert stats.min_attainable_p(5000) == 0.0  # no OverflowError from 2.0**5000
 
 
 # -- bootstrap ----------------------------------------------------------------------------------

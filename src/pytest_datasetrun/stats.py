@@ -181,7 +181,7 @@ def min_attainable_p(n: int) -> float:
     :param n: the number of pairs.
     :returns: ``2 / 2**n`` (1.0 for ``n <= 1``); below 0.05 only from ``n = 6``.
     """
-    return 1.0 if n <= 1 else 2.0 / 2.0**n
+    return 1.0 if n <= 1 else math.ldexp(1.0, 1 - n)  # 2 / 2**n, 0.0 once it underflows
 
 
 def minimum_detectable_effect(
