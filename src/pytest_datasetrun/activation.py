@@ -23,8 +23,7 @@ def activate(config: pytest.Config) -> None:
     if not is_worker:
         # Validate on the controller (or only process) before any worker starts: one clean error.
         try:
-            for path in options.datasets:
-                ctx.dataset(path)
+            _validate(ctx)
         except DatasetrunError as exc:
             raise pytest.UsageError(f"datasetrun: {exc}") from None
     config.stash[context_key] = ctx
@@ -38,6 +37,25 @@ def activate(config: pytest.Config) -> None:
         config.pluginmanager.register(recorder, "datasetrun-recorder")
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(recorder.xdist_hooks(), "datasetrun-xdist")
+
+
+def _validate(ctx: RunContext) -> None:
+    """Everything that can be checked before the target and scorers are known."""
+    from .spec import parse_spec
+
+    options = ctx.options
+    for spec in options.scorers:
+        parse_spec(spec)
+    if options.fail_under or options.min_pass_rate or options.max_errors:
+        from .gates import parse_gates
+
+        parse_gates(list(options.fail_under), options.min_pass_rate, options.max_errors)
+    if options.max_regression:
+        from .compare import parse_max_regression
+
+        parse_max_regression(list(options.max_regression))
+    for path in options.datasets:
+        ctx.dataset(path)
 
 
 def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
