@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,15 @@ class ItemHooks:
     def pytest_terminal_summary(self) -> None:
         # From here on (short test summary) the plain outcome word reads better than the scores.
         self.summarising = True
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The collected tree lives for the whole session; moving it out of the garbage collector's
+        # generations stops every full collection from rescanning it.
+        gc.freeze()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        gc.unfreeze()
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
         if file_path in self.paths or file_path.resolve() in self.paths:

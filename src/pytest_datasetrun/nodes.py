@@ -125,7 +125,7 @@ class DatasetCase(pytest.Function):
         self.stash[emitting_key] = True
         try:
             for score in chosen:
-                with subtests.test(msg=score.id, value=_fmt(score.value)):
+                with subtests.test(msg=score.id):
                     if score.error:
                         raise CaseFailure(f"{score.id} errored: {score.error}")
                     if score.passed is False:
