@@ -164,3 +164,13 @@ def test_dataset_and_options_from_ini(project, qa):
     )
     result = project.run("--scorer-reports=none")
     result.assert_outcomes(passed=2, failed=2)
+
+
+def test_dataset_outside_rootdir_warns(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere") / "qa.jsonl"
+    outside.write_text('{"id": "a", "input": "x"}\n')
+    result = project.run(f"--dataset={outside}", "--target=echo")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*PytestConfigWarning: datasetrun: *qa.jsonl is outside the rootdir*"]
+    )

@@ -27,6 +27,15 @@ def activate(config: pytest.Config) -> None:
             _validate(ctx)
         except DatasetrunError as exc:
             raise pytest.UsageError(f"datasetrun: {exc}") from None
+    for path in options.datasets:
+        if not is_worker and not path.is_relative_to(config.rootpath):
+            config.issue_config_time_warning(
+                pytest.PytestConfigWarning(
+                    f"datasetrun: {path} is outside the rootdir {config.rootpath}, so its items get node ids "
+                    "without a file part (::id); run pytest from a directory above the dataset or pass --rootdir"
+                ),
+                stacklevel=2,
+            )
     config.stash[context_key] = ctx
     config.add_cleanup(ctx.close)
     _add_dataset_args(config, options.datasets)
