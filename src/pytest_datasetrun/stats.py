@@ -299,7 +299,7 @@ def _resampled_sums(
     for _ in range(n_resamples):
         drawn = rng.choices(positions, k=len(positions))
         for column_sums, getter in zip(sums, getters, strict=True):
-            column_sums.append(math.fsum(map(getter, drawn)))
+            column_sums.append(sum(map(getter, drawn)))
     return sums
 
 
@@ -343,8 +343,7 @@ def _sign_flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Rando
     tables = [_subset_sums(magnitudes[i : i + _CHUNK]) for i in range(0, len(magnitudes), _CHUNK)]
     tables[-1] = (tables[-1] * (256 // len(tables[-1])))[:256]  # pad: high bits pick no item
     return [
-        math.fsum(map(list.__getitem__, tables, rng.randbytes(len(tables))))
-        for _ in range(n_resamples)
+        sum(map(list.__getitem__, tables, rng.randbytes(len(tables)))) for _ in range(n_resamples)
     ]
 
 
@@ -360,7 +359,11 @@ def _bca_levels(
     data: list[float], observed: float, sums: list[float], alpha: float
 ) -> tuple[float, float] | None:
     """The BCa-adjusted quantile levels, or ``None`` when the adjustment is undefined."""
-    share_below = (bisect_left(sums, observed) + bisect_right(sums, observed)) / (2 * len(sums))
+    # Resample sums equal to the observed one count half (mid-rank, as scipy does); "equal"
+    # allows for rounding, since a resample adds the same values in another order.
+    tie = 1e-9 * math.fsum(abs(d) for d in data)
+    below, upto = bisect_left(sums, observed - tie), bisect_right(sums, observed + tie)
+    share_below = (below + upto) / (2 * len(sums))
     if not 0.0 < share_below < 1.0:
         return None
     bias = _NORMAL.inv_cdf(share_below)
