@@ -66,6 +66,15 @@ def _validate(ctx: RunContext) -> None:
         parse_max_regression(list(options.max_regression))
     for path in options.datasets:
         ctx.dataset(path)
+    if options.baseline:
+        # Before any target is called: a typo in --baseline must not cost a whole run.
+        from .store import open_store
+
+        open_store(baseline_store(ctx)).resolve(options.baseline)
+
+
+def baseline_store(ctx: RunContext) -> Path:
+    return ctx.options.store or ctx.config.rootpath / ".datasetrun" / "runs.json"
 
 
 def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None:

@@ -75,9 +75,10 @@ def _compare_baseline(recorder: RunRecorder, record: RunRecord) -> bool:
     from .compare import compare_runs, parse_max_regression
     from .store import open_store
 
-    store_path = options.store or recorder.config.rootpath / ".datasetrun" / "runs.json"
+    from .activation import baseline_store
+
     try:
-        base = open_store(store_path).get(options.baseline)
+        base = open_store(baseline_store(recorder.ctx)).get(options.baseline)
         limits = (
             parse_max_regression(list(options.max_regression)) if options.max_regression else None
         )
