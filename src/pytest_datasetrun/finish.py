@@ -72,10 +72,9 @@ def _compare_baseline(recorder: RunRecorder, record: RunRecord) -> bool:
     options = recorder.ctx.options
     if not options.baseline:
         return False
+    from .activation import baseline_store
     from .compare import compare_runs, parse_max_regression
     from .store import open_store
-
-    from .activation import baseline_store
 
     try:
         base = open_store(baseline_store(recorder.ctx)).get(options.baseline)
