@@ -91,3 +91,35 @@ def test_ctrl_c_to_the_process_group_writes_a_partial_run(project, qa, extra):
     assert "not_run" in statuses
     assert len(statuses) == 40
     assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())  # a valid store
+
+
+@pytest.mark.parametrize("extra", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_ctrl_c_cancels_work_in_flight(project, qa, extra):
+    """With --max-concurrency, Ctrl-C must not wait for rows that are still running."""
+    qa(rows(40, dict.fromkeys(range(4, 40), "hang")))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--dataset=qa.jsonl",
+            "--target=faulty",
+            "--max-concurrency=8",
+            "-p",
+            "no:cacheprovider",
+            *extra,
+        ],
+        cwd=project.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while project.calls().count("hang") < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    # every hanging row sleeps 30 s: finishing well before that means they were abandoned
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out.decode()
+    record = project.last_run()
+    assert record.status == "partial" and record.counts.passed >= 4 and record.counts.not_run > 0

@@ -87,14 +87,14 @@ def test_marker_selects_by_tag_under_strict_markers(project, qa, mode):
     assert project.calls() == ["bye"]
 
 
-def test_deselect_and_last_failed(project, qa):
+def test_deselect_and_last_failed(project, qa, mode):
     qa()
-    first = project.run("--dataset=qa.jsonl", "--target=echo", "--deselect", "qa.jsonl::q3")
+    first = project.run("--dataset=qa.jsonl", "--target=echo", "--deselect", "qa.jsonl::q3", *mode)
     first.assert_outcomes(passed=3)
     assert "raise-me" not in project.calls()
-    project.run("--dataset=qa.jsonl", "--target=echo")
+    project.run("--dataset=qa.jsonl", "--target=echo", *mode)
     (project.path / "calls.log").unlink()
-    rerun = project.run("--dataset=qa.jsonl", "--target=echo", "--lf")
+    rerun = project.run("--dataset=qa.jsonl", "--target=echo", "--lf", *mode)
     rerun.assert_outcomes(failed=1)
     assert project.calls() == ["raise-me"]
 
