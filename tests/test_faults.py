@@ -122,4 +122,4 @@ def test_ctrl_c_cancels_work_in_flight(project, qa, extra):
     out, _ = proc.communicate(timeout=20)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, out.decode()
     record = project.last_run()
-    assert record.status == "partial" and record.counts.passed >= 4 and record.counts.not_run > 0
+    assert record.status == "partial" and record.counts.selected == 40 and record.counts.not_run > 0

@@ -171,7 +171,7 @@ def render_comparison(comparison: Comparison) -> str:
         if ids:
             lines.append(f"{title} ({len(ids)}): {_id_list(ids)}")
     lines.extend(f"warning: {w}" for w in c.warnings)
-    regressed = [s.name for s in c.scorers if s.regression]
+    regressed = [s.id for s in c.scorers if s.regression]
     verdict = f"REGRESSION in {', '.join(regressed)}" if regressed else "no regression"
     lines.append(f"result: {verdict}")
     return "\n".join(lines) + "\n"
@@ -418,7 +418,7 @@ def _scorer_table(c: Comparison) -> list[str]:
     for s in c.scorers:
         ci = "-" if s.ci_low is None else f"[{s.ci_low:+.3f}, {s.ci_high:+.3f}]"
         rows.append([
-            s.name, str(s.n), _num(s.base_mean), _num(s.cand_mean), _num(s.diff, "+"), ci,
+            s.id, str(s.n), _num(s.base_mean), _num(s.cand_mean), _num(s.diff, "+"), ci,
             _p(s.p_value), _verdict(s),
         ])  # fmt: skip
     if len(rows) == 1:

@@ -293,12 +293,12 @@ def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
         from .gates import render_gates
 
         terminalreporter.write_sep("-", "quality gate")
-        terminalreporter.write_line(render_gates(record.gates))
+        terminalreporter.write_line(render_gates(record.gates).rstrip("\n"))
     comparison = getattr(recorder, "comparison", None)
     if comparison is not None:
         from .compare import render_comparison
 
         terminalreporter.write_sep("-", "baseline comparison")
-        terminalreporter.write_line(render_comparison(comparison))
+        terminalreporter.write_line(render_comparison(comparison).rstrip("\n"))
     for message in recorder.messages:
         terminalreporter.write_line(message, red=message.startswith("ERROR"))
