@@ -16,6 +16,8 @@ from .results import to_payload
 
 __all__ = ("activate", "ItemHooks")
 
+_FREEZE_EVERY = 1000
+
 
 def activate(config: pytest.Config) -> None:
     options = read_options(config)
@@ -95,6 +97,7 @@ class ItemHooks:
         self.ctx = ctx
         self.paths = set(ctx.options.datasets)
         self.meta_sent: set[str] = set()
+        self.reported = 0
         self.summarising = False
 
     @pytest.hookimpl(tryfirst=True)
@@ -103,13 +106,11 @@ class ItemHooks:
         self.summarising = True
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # The collected tree lives for the whole session; moving it out of the garbage collector's
-        # generations stops every full collection from rescanning it.
+        # The collected tree, and the results as they accumulate, live for the whole session:
+        # moving them out of the garbage collector's generations stops every full collection
+        # from rescanning them (see benchmarks/RESULTS.md). Unfrozen once pytest is done.
         gc.freeze()
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self) -> None:
-        gc.unfreeze()
+        self.ctx.config.add_cleanup(gc.unfreeze)
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
         if file_path in self.paths or file_path.resolve() in self.paths:
@@ -127,6 +128,10 @@ class ItemHooks:
             outcome = item.stash.get(outcome_key, None)
             if outcome is not None:
                 report.datasetrun = to_payload(outcome.result)
+                del item.stash[outcome_key]  # the payload is all that is kept
+                self.reported += 1
+                if self.reported % _FREEZE_EVERY == 0:
+                    gc.freeze()
                 key = str(item.path)
                 if key not in self.meta_sent:
                     self.meta_sent.add(key)

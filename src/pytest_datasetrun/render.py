@@ -70,12 +70,13 @@ def failure_text(node_id: str, result: ItemResult) -> str:
     return "\n".join(lines)
 
 
-def verbose_scores(payload: dict[str, Any]) -> str:
-    """``exact_match=1 contains=0.5 judge=ERR`` for the ``-v`` line of an item."""
+def verbose_scores(payload: str) -> str:
+    """``exact_match=1 contains=0.5 judge=ERR`` for the ``-v`` line of an item (from its JSON payload)."""
+    data = json.loads(payload)
     parts = []
-    for score in payload.get("scores", ()):
+    for score in data.get("scores", ()):
         value = score.get("value")
         parts.append(f"{score['id']}={'ERR' if score.get('error') else format(value, '.3g')}")
-    if payload.get("error"):
+    if data.get("error"):
         parts.append("target-error")
     return " ".join(parts)

@@ -1,6 +1,7 @@
 """Per-item results: what one dataset row produced, as public pydantic models.
 
-A result crosses the xdist wire as the JSON-safe dict made by :func:`to_payload`.
+A result crosses the xdist wire as the JSON text made by :func:`to_payload`: one string per
+item keeps the controller's memory and garbage-collector work small on large datasets.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = (
     "ItemResult",
     "jsonable",
     "to_payload",
+    "from_payload",
 )
 
 ItemStatus = Literal["passed", "failed", "errored", "skipped", "not_run"]
@@ -102,6 +104,11 @@ class ItemResult(BaseModel):
         return None
 
 
-def to_payload(result: ItemResult) -> dict[str, Any]:
-    """The JSON-safe dict that travels on the item's report (xdist-serialisable)."""
-    return result.model_dump(mode="json")
+def to_payload(result: ItemResult) -> str:
+    """The JSON text that travels on the item's report (xdist-serialisable)."""
+    return result.model_dump_json(fallback=repr)
+
+
+def from_payload(payload: str) -> ItemResult:
+    """The inverse of :func:`to_payload`."""
+    return ItemResult.model_validate_json(payload)

@@ -21,7 +21,7 @@ from .record import (
     count_items,
     new_run_id,
 )
-from .results import ItemResult
+from .results import ItemResult, from_payload
 
 __all__ = ("RunRecorder",)
 
@@ -34,7 +34,7 @@ class RunRecorder:
         self.started_clock = time.perf_counter()
         self.run_id = new_run_id(self.started)
         self.selected: list[str] | None = None
-        self.results: dict[str, dict[str, Any]] = {}
+        self.results: dict[str, str] = {}
         self.fallback: dict[str, ItemResult] = {}
         self.meta: dict[str, dict[str, Any]] = {}
         self.crashed = False
@@ -170,7 +170,7 @@ class RunRecorder:
         for nodeid in self.selected or list(self.results):
             payload = self.results.get(nodeid)
             if payload is not None:
-                items.append(ItemResult.model_validate(payload))
+                items.append(from_payload(payload))
             elif nodeid in self.fallback:
                 items.append(self.fallback[nodeid])
             elif nodeid in self.cases:
