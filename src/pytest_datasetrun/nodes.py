@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +57,10 @@ class DatasetFile(pytest.File):
         dataset = ctx.dataset(self.path)
         ctx.engine(self.path)
         ctx.validate_rows(dataset)
+        _register_markers(
+            self.config, dict.fromkeys(tag for row in dataset.items for tag in row.tags)
+        )
         for row in dataset.items:
-            _register_markers(self.config, row.tags)
             yield DatasetCase.from_parent(self, name=row.slug, callobj=_run_case, row=row)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str | TerminalRepr:  # type: ignore[override]
@@ -66,7 +69,7 @@ class DatasetFile(pytest.File):
         return super().repr_failure(excinfo)
 
 
-def _register_markers(config: pytest.Config, tags: list[str]) -> None:
+def _register_markers(config: pytest.Config, tags: Iterable[str]) -> None:
     for tag in tags:
         if _MARKER_NAME.match(tag) and tag not in _RESERVED_MARKERS:
             config.addinivalue_line("markers", f"{tag}: dataset tag")
