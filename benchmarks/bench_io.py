@@ -1,0 +1,226 @@
+"""IO-bound targets: ``--max-concurrency`` and ``-n 2`` against a bare ``asyncio.gather`` floor.
+
+Run ``python benchmarks/bench_io.py`` (``--quick``, ``--repeat N``); prints a markdown table.
+
+400 rows (100 with ``--quick``); the target sleeps 50 ms, with ``asyncio.sleep`` (an async target)
+or ``time.sleep`` (a sync one), and is scored with ``exact_match``; the run store is off. The
+plugin runs with ``--max-concurrency 32``, serially (``--max-concurrency 1``), with ``-n 2``, and
+with ``-n 2 --max-concurrency 32``. The floor is a bare script making the same calls in one
+process: ``asyncio.gather`` under a ``Semaphore(32)`` for the async target, a
+``ThreadPoolExecutor(32)`` for the sync one. pytest's own start-up (one trivial test) is measured
+too, so each run can be stated against "floor + start-up" (target: within 1.5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import (  # noqa: E402 - the sibling module, found through the path above
+    MODES,
+    PYTEST,
+    PYTHON,
+    Config,
+    Measurement,
+    add_common_args,
+    machine_info,
+    measure,
+    startup_configs,
+    table,
+    workdir,
+)
+
+__all__ = ("main", "run", "make_project")
+
+ROWS, QUICK_ROWS = 400, 100
+DELAY_S = 0.05
+CONCURRENCY = 32
+VARIANTS = ("async", "sync")
+
+CONFTEST = f'''"""IO-bound benchmark targets: each call sleeps {DELAY_S * 1000:g} ms."""
+
+import asyncio
+import time
+
+import pytest_datasetrun as dr
+
+
+@dr.target(id="async")
+async def async_sleep(input):
+    await asyncio.sleep({DELAY_S})
+    return input
+
+
+@dr.target(id="sync")
+def sync_sleep(input):
+    time.sleep({DELAY_S})
+    return input
+'''
+
+FLOOR = f'''"""The floor: the same calls in one process, {CONCURRENCY} at a time, no pytest."""
+
+import asyncio
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+async def async_sleep(input):
+    await asyncio.sleep({DELAY_S})
+    return input
+
+
+def sync_sleep(input):
+    time.sleep({DELAY_S})
+    return input
+
+
+async def run_async(rows):
+    semaphore = asyncio.Semaphore({CONCURRENCY})
+
+    async def one(row):
+        async with semaphore:
+            return await async_sleep(row["input"])
+
+    return await asyncio.gather(*(one(row) for row in rows))
+
+
+def run_sync(rows):
+    with ThreadPoolExecutor({CONCURRENCY}) as pool:
+        return list(pool.map(lambda row: sync_sleep(row["input"]), rows))
+
+
+rows = [json.loads(line) for line in Path("qa.jsonl").read_text().splitlines()]
+outputs = asyncio.run(run_async(rows)) if sys.argv[1] == "async" else run_sync(rows)
+passed = sum(output == row["expected"] for output, row in zip(outputs, rows))
+print(f"{{passed}} passed")
+'''
+
+# label -> extra pytest arguments; the first is the one the 1.5x target is about.
+PLUGIN_RUNS: dict[str, tuple[str, ...]] = {
+    f"plugin --max-concurrency {CONCURRENCY}": ("--max-concurrency", str(CONCURRENCY)),
+    f"plugin -n 2 --max-concurrency {CONCURRENCY}": (
+        "-n",
+        "2",
+        "--max-concurrency",
+        str(CONCURRENCY),
+    ),
+    "plugin -n 2": ("-n", "2", "--max-concurrency", "1"),
+    "plugin serial (--max-concurrency 1)": ("--max-concurrency", "1"),
+}
+
+
+def make_project(root: Path, rows: int) -> Path:
+    path = root / f"io-{rows}"
+    path.mkdir(parents=True)
+    (path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
+    (path / "floor.py").write_text(FLOOR, encoding="utf-8")
+    lines = [
+        f'{{"id": "q{i:04d}", "input": "row {i}", "expected": "row {i}"}}\n' for i in range(rows)
+    ]
+    (path / "qa.jsonl").write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def configs(project: Path, variant: str, rows: int) -> list[Config]:
+    """The floor script, then the plugin runs, for one target variant."""
+    expect = f"{rows} passed"
+    base = (*PYTEST, "--dataset=qa.jsonl", f"--target={variant}", "--scorer=exact_match>=1")
+    floor = Config(f"floor {variant}", (PYTHON, "floor.py", variant), project, expect)
+    return [floor] + [
+        Config(
+            f"{label} {variant}",
+            (*base, "--no-run-store", *flags),
+            project,
+            expect,
+            # Slow runs need no warm-up: the fast ones before them already filled the caches.
+            warmup=flags[-1] != "1",
+        )
+        for label, flags in PLUGIN_RUNS.items()
+    ]
+
+
+def sleep_bound(rows: int, flags: Sequence[str]) -> float:
+    """The least time the sleeps alone allow with these flags: waves of ``workers x concurrency``."""
+    workers = int(flags[flags.index("-n") + 1]) if "-n" in flags else 1
+    concurrency = int(flags[flags.index("--max-concurrency") + 1])
+    return math.ceil(rows / (workers * concurrency)) * DELAY_S
+
+
+def io_table(
+    results: dict[str, list[Measurement]], startups: dict[str, Measurement], rows: int
+) -> str:
+    headers = ["run"]
+    for variant in VARIANTS:
+        headers += [f"{variant} wall", "CPU", "vs floor + start-up"]
+    headers.append("sleep-bound minimum")
+    lines: list[list[object]] = []
+    floors = {variant: results[variant][0] for variant in VARIANTS}
+    line: list[object] = [f"floor: bare script, {CONCURRENCY} at once"]
+    for variant in VARIANTS:
+        line += [f"{floors[variant].wall_s:.2f} s", f"{floors[variant].cpu_s:.2f} s", ""]
+    lines.append([*line, f"{math.ceil(rows / CONCURRENCY) * DELAY_S:.2f} s"])
+    for mode, startup in startups.items():
+        lines.append(
+            [f"pytest start-up, {mode} (1 trivial test)"]
+            + [
+                cell
+                for _ in VARIANTS
+                for cell in (f"{startup.wall_s:.2f} s", f"{startup.cpu_s:.2f} s", "")
+            ]
+            + [""]
+        )
+    for index, (label, flags) in enumerate(PLUGIN_RUNS.items(), start=1):
+        startup = startups["-n 2" if "-n" in flags else "serial"]
+        line = [label]
+        for variant in VARIANTS:
+            m, floor = results[variant][index], floors[variant]
+            line += [
+                m.wall,
+                f"{m.cpu_s:.2f} s",
+                f"{m.wall_s / (floor.wall_s + startup.wall_s):.2f}x",
+            ]
+        lines.append([*line, f"{sleep_bound(rows, flags):.2f} s"])
+    return table(headers, lines)
+
+
+def run(root: Path, repeat: int, quick: bool) -> str:
+    """Measure and return the markdown section."""
+    rows = QUICK_ROWS if quick else ROWS
+    project = make_project(root, rows)
+    startups = dict(zip(MODES, measure(startup_configs(root), repeat), strict=True))
+    results = {variant: measure(configs(project, variant, rows), repeat) for variant in VARIANTS}
+    return "\n".join(
+        [
+            f"### IO-bound: {rows} rows, target sleeps {DELAY_S * 1000:g} ms (median of {repeat})",
+            "",
+            io_table(results, startups, rows),
+            "",
+            "`vs floor + start-up` divides the wall time by the floor's plus pytest's start-up "
+            "(the `-n 2` start-up for `-n 2` runs); target: within 1.5x for "
+            f"`--max-concurrency {CONCURRENCY}`. CPU is user + system of the whole process tree. "
+            "The sleep-bound minimum is ceil(rows / (workers x concurrency)) x 50 ms, "
+            "start-up excluded.",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    with workdir(args.dir, args.keep) as root:
+        section = run(root, args.repeat, args.quick)
+    print(machine_info() + "\n\n" + section)
+
+
+if __name__ == "__main__":
+    main()
