@@ -180,13 +180,13 @@ def test_starts_with():
 @pytest.mark.parametrize(
     ("output", "params", "value", "reason"),
     [
-        ("hello", {"max": 5}, 1.0, "5 chars within [, 5]"),
-        ("hello!", {"max": 5}, 0.0, "6 chars too long [, 5]"),
-        ("hi", {"min": 3, "max": 9}, 0.0, "2 chars too short [3, 9]"),
-        ("one two  three", {"min": 3, "unit": "words"}, 1.0, "3 words within [3, ]"),
-        ("", {"min": 1}, 0.0, "0 chars too short [1, ]"),
-        ("日本語", {"max": 3}, 1.0, "3 chars within [, 3]"),
-        (LONG, {"max": 100_000}, 0.0, "100008 chars too long [, 100000]"),
+        ("hello", {"max": 5}, 1.0, "5 chars: at most 5"),
+        ("hello!", {"max": 5}, 0.0, "6 chars: too long, at most 5"),
+        ("hi", {"min": 3, "max": 9}, 0.0, "2 chars: too short, within [3, 9]"),
+        ("one two  three", {"min": 3, "unit": "words"}, 1.0, "3 words: at least 3"),
+        ("", {"min": 1}, 0.0, "0 chars: too short, at least 1"),
+        ("日本語", {"max": 3}, 1.0, "3 chars: at most 3"),
+        (LONG, {"max": 100_000}, 0.0, "100008 chars: too long, at most 100000"),
     ],
 )
 def test_length(output, params, value, reason):

@@ -287,10 +287,15 @@ def length(
     size = len(text) if unit == "chars" else len(text.split())
     too_short = min is not None and size < min
     too_long = max is not None and size > max
-    bounds = f"[{'' if min is None else min}, {'' if max is None else max}]"
-    verdict = "too short" if too_short else "too long" if too_long else "within"
+    if min is None:
+        bounds = f"at most {max}"
+    elif max is None:
+        bounds = f"at least {min}"
+    else:
+        bounds = f"within [{min}, {max}]"
+    verdict = "too short, " if too_short else "too long, " if too_long else ""
     return Score(
         float(not (too_short or too_long)),
-        reason=f"{size} {unit} {verdict} {bounds}",
+        reason=f"{size} {unit}: {verdict}{bounds}",
         metadata={"length": size, "unit": unit},
     )
