@@ -67,12 +67,31 @@ def _validate(ctx: RunContext) -> None:
 
         parse_max_regression(list(options.max_regression))
     for path in options.datasets:
-        ctx.dataset(path)
+        _validate_specs(ctx, ctx.dataset(path))
     if options.baseline:
         # Before any target is called: a typo in --baseline must not cost a whole run.
         from .store import open_store
 
         open_store(baseline_store(ctx)).resolve(options.baseline)
+
+
+def _validate_specs(ctx: RunContext, dataset: Any) -> None:
+    from .context import display_path
+    from .errors import DatasetError
+    from .spec import parse_spec
+
+    shown = display_path(ctx.config, Path(dataset.path))
+    for spec in dataset.scorers:
+        parse_spec(spec, source=f"{shown}: scorers")
+    for item in dataset.items:
+        for spec in item.scorers:
+            try:
+                parse_spec(spec)
+            except DatasetrunError as exc:
+                message = str(exc).removeprefix("--scorer: ").removeprefix("--scorer ")
+                raise DatasetError(
+                    shown, message, line=item.line, row=item.index + 1, field="scorers"
+                ) from None
 
 
 def baseline_store(ctx: RunContext) -> Path:
@@ -164,8 +183,8 @@ class ItemHooks:
             or self.summarising
         ):
             return None
-        if isinstance(report, pytest.SubtestReport):
-            return None
+        if isinstance(report, pytest.SubtestReport) or hasattr(report, "wasxfail"):
+            return None  # pytest's own xfail/xpass words and counts
         from .render import verbose_scores
 
         word = "PASSED" if report.passed else "FAILED"

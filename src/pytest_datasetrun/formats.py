@@ -111,15 +111,15 @@ def _csv_row(record: dict[str, Any], shown: str, line: int, row: int) -> dict[st
     out: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in record.items():
-        if key in _CSV_JSON_COLUMNS and value:
+        if (key in _CSV_JSON_COLUMNS and value) or (
+            key == "tags" and value.strip().startswith("[")
+        ):
             try:
                 out[key] = json.loads(value)
             except json.JSONDecodeError as exc:
                 raise DatasetError(
                     shown, f"invalid JSON in cell: {exc.msg}", line=line, row=row, field=key
                 ) from None
-        elif key == "tags" and value.strip().startswith("["):
-            out[key] = json.loads(value)
         elif key in ROW_FIELDS or key in ("expected_output", "ground_truth", "groundTruth"):
             if value != "" or key == "input":
                 out[key] = value

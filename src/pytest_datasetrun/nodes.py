@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .errors import DatasetrunError
+from .errors import ConfigError, DatasetrunError
 from .render import failure_text
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ __all__ = ("DatasetFile", "DatasetCase", "CaseFailure", "outcome_key")
 
 outcome_key = pytest.StashKey["Outcome"]()
 emitting_key = pytest.StashKey[bool]()
-_MARKER_NAME = re.compile(r"^[A-Za-z_][\w\-]*$")
+# What pytest's -m expression grammar accepts as a name (digits, dots, dashes, Unicode letters).
+_MARKER_NAME = re.compile(r"^[\w.+\-]+$")
 # Tags with these names would change how pytest runs the item, so they only feed -k.
 _RESERVED_MARKERS = frozenset(
     {
@@ -57,6 +58,8 @@ class DatasetFile(pytest.File):
         dataset = ctx.dataset(self.path)
         ctx.engine(self.path)
         ctx.validate_rows(dataset)
+        if ctx.options.max_concurrency > 1:
+            _check_prefetchable(self, ctx.target)
         _register_markers(
             self.config, dict.fromkeys(tag for row in dataset.items for tag in row.tags)
         )
@@ -67,6 +70,23 @@ class DatasetFile(pytest.File):
         if isinstance(excinfo.value, DatasetrunError):
             return f"datasetrun: {excinfo.value}"
         return super().repr_failure(excinfo)
+
+
+def _check_prefetchable(collector: pytest.Collector, target: Any) -> None:
+    """With --max-concurrency > 1 rows run ahead of their own setup: no per-row fixtures."""
+    manager = getattr(collector.session, "_fixturemanager", None)
+    for name in target.fixture_names:
+        if name == "request":
+            scope = "function"
+        else:
+            defs = manager.getfixturedefs(name, collector) if manager is not None else None
+            scope = defs[-1].scope if defs else None
+        if scope == "function":
+            raise ConfigError(
+                f"target {target.id!r} takes the function-scoped fixture {name!r}; with --max-concurrency > 1 "
+                "rows are evaluated ahead of their own setup, so targets may only take session-, package- or "
+                "module-scoped fixtures (or run with --max-concurrency 1)"
+            )
 
 
 def _register_markers(config: pytest.Config, tags: Iterable[str]) -> None:

@@ -24,13 +24,27 @@ __all__ = (
 ItemStatus = Literal["passed", "failed", "errored", "skipped", "not_run"]
 
 
+_MAX_REPR = 10_000
+
+
 def jsonable(value: object) -> Any:
-    """A JSON form of any value: pydantic/dataclass/datetime aware, ``repr()`` as the last resort."""
-    return to_jsonable_python(value, fallback=_fallback, serialize_unknown=False)
+    """A JSON form of any value: pydantic/dataclass/datetime aware, ``repr()`` as the last resort.
+
+    Never raises: values pydantic cannot serialise at all (reference cycles, bytes that are not
+    UTF-8) are recorded as their (cut) ``repr()``.
+    """
+    try:
+        return to_jsonable_python(value, fallback=_fallback, serialize_unknown=False)
+    except Exception:  # noqa: BLE001 - a result must always be recordable
+        return _fallback(value)
 
 
 def _fallback(value: object) -> Any:
-    return repr(value)
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__
+        text = f"<unrepresentable {type(value).__name__}: {exc}>"
+    return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "…"
 
 
 class ScorerResult(BaseModel):

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .concurrency import WorkerPool
-from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -66,27 +65,12 @@ class PrefetchScheduler(Scheduler):
         self._positions: dict[str, int] | None = None
         self._queue = _xdist_queue(ctx.config)
         self._lock = threading.RLock()
-        self._checked = False
 
     def outcome(self, item: DatasetCase, request: pytest.FixtureRequest) -> Outcome:
         kwargs = self.target_kwargs(request)
-        if not self._checked:
-            self._check_fixture_scopes(request)
         self._top_up(item, kwargs)
         future = self._futures.pop(item.nodeid)
         return future.result()
-
-    def _check_fixture_scopes(self, request: pytest.FixtureRequest) -> None:
-        self._checked = True
-        manager = getattr(request, "_fixturemanager", None)
-        for name in self.ctx.target.fixture_names:
-            defs = manager.getfixturedefs(name, request.node) if manager is not None else None
-            if defs and defs[-1].scope == "function":
-                raise ConfigError(
-                    f"target {self.ctx.target.id!r} takes the function-scoped fixture {name!r}; with "
-                    "--max-concurrency > 1 items are evaluated ahead of their own setup, so targets may only "
-                    "take session-, package- or module-scoped fixtures"
-                )
 
     def _top_up(self, current: DatasetCase, kwargs: dict[str, Any]) -> None:
         session = current.session

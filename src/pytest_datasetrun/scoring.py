@@ -148,7 +148,19 @@ def run_scorer(
         if inspect.isawaitable(raw):
             raw = await_(raw)
         score = coerce_score(raw)
-    except Exception as exc:  # noqa: BLE001 - isolation is the point
+        return ScorerResult(
+            id=bound.key,
+            name=bound.name,
+            value=score.value,
+            passed=None if bound.threshold is None else score.value >= bound.threshold,
+            threshold=bound.threshold,
+            reason=None if score.reason is None else str(score.reason),
+            metadata=jsonable(score.metadata) if score.metadata else {},
+            duration_s=time.perf_counter() - started,
+        )
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - isolation is the point (pytest.fail/skip included)
         return ScorerResult(
             id=bound.key,
             name=bound.name,
@@ -156,14 +168,3 @@ def run_scorer(
             error=f"{type(exc).__name__}: {exc}",
             duration_s=time.perf_counter() - started,
         )
-    passed = None if bound.threshold is None else score.value >= bound.threshold
-    return ScorerResult(
-        id=bound.key,
-        name=bound.name,
-        value=score.value,
-        passed=passed,
-        threshold=bound.threshold,
-        reason=score.reason,
-        metadata=jsonable(score.metadata) if score.metadata else {},
-        duration_s=time.perf_counter() - started,
-    )

@@ -115,6 +115,13 @@ class RunRecorder:
     # -- the record ----------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        option = self.config.option
+        if (
+            option.collectonly
+            or getattr(option, "setuponly", False)
+            or getattr(option, "setupplan", False)
+        ):
+            return  # nothing was evaluated
         if not self.selected and not self.results:
             self.messages.append("no dataset items were selected, so no run was recorded")
             return
