@@ -154,3 +154,22 @@ def test_missing_dataset_file_is_a_usage_error(project):
     result = project.run("--dataset=missing.jsonl", "--target=echo")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: datasetrun: missing.jsonl: file not found"])
+
+
+def test_csv_tags_cell_with_bad_json(tmp_path):
+    path = write(tmp_path, "d.csv", 'id,input,tags\na,hello,"[bad json"\n')
+    with pytest.raises(
+        DatasetError, match="d.csv, line 2, row 1, field 'tags': invalid JSON in cell"
+    ):
+        load_dataset(path, display="d.csv")
+
+
+def test_bad_row_scorer_spec_is_a_usage_error_naming_the_row(project):
+    (project.path / "qa.jsonl").write_text(
+        '{"id": "a", "input": 1}\n{"id": "b", "input": 2, "scorers": ["exact_match>=2"]}\n'
+    )
+    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: datasetrun: qa.jsonl, line 2, row 2, field 'scorers': *threshold 2.0 is outside*"]
+    )

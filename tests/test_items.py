@@ -174,3 +174,55 @@ def test_dataset_outside_rootdir_warns(project, tmp_path_factory):
     result.stdout.fnmatch_lines(
         ["*PytestConfigWarning: datasetrun: *qa.jsonl is outside the rootdir*"]
     )
+
+
+def test_xfail_rows_keep_pytest_semantics(project, qa):
+    qa([{"id": "xf", "input": "a", "expected": "b"}])
+    (project.path / "conftest.py").write_text(
+        (project.path / "conftest.py").read_text()
+        + "\n\ndef pytest_collection_modifyitems(items):\n"
+        + "    for item in items:\n        item.add_marker(pytest.mark.xfail(reason='known bad'))\n"
+    )
+    result = project.run(
+        "--dataset=qa.jsonl",
+        "--target=echo",
+        "--scorer=exact_match>=1",
+        "-v",
+        "-ra",
+        "--scorer-reports=none",
+    )
+    assert result.ret == 0
+    result.assert_outcomes(xfailed=1)
+    assert "INTERNALERROR" not in result.stdout.str()
+    item = project.last_run().items[0]
+    assert item.status == "skipped" and item.error == "xfail: known bad"
+    assert item.scores[0].value == 0.0  # the scores are still recorded
+
+
+def test_pytest_verdicts_after_the_call_win(project, qa):
+    qa([{"id": "xp", "input": "a", "expected": "a"}, {"id": "td", "input": "a", "expected": "a"}])
+    (project.path / "conftest.py").write_text(
+        (project.path / "conftest.py").read_text()
+        + "\n\ndef pytest_collection_modifyitems(items):\n"
+        + "    items[0].add_marker(pytest.mark.xfail(reason='flaky', strict=True))\n"
+        + "\n\n@pytest.fixture(autouse=True)\ndef _teardown_breaks(request):\n    yield\n"
+        + "    if request.node.name == 'td':\n        raise RuntimeError('cleanup failed')\n"
+    )
+    project.run("--dataset=qa.jsonl", "--target=echo", "--scorer=exact_match>=1")
+    xp, td = project.last_run().items
+    assert xp.status == "failed" and "XPASS(strict)" in xp.error
+    assert td.status == "errored" and "cleanup failed" in td.error
+
+
+def test_collect_only_records_nothing(project, qa):
+    qa()
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--collect-only", "-q")
+    assert result.ret == 0
+    assert project.runs() == [] and project.calls() == []
+
+
+@pytest.mark.parametrize("tag", ["2024", "v1.2", "é-tag"])
+def test_unusual_tags_select_with_m(project, qa, tag):
+    qa([{"id": "a", "input": "x", "tags": [tag]}, {"id": "b", "input": "y"}])
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "-m", tag, "--strict-markers")
+    result.assert_outcomes(passed=1)

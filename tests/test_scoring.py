@@ -176,3 +176,57 @@ async def judged(output, expected, *, weight=1.0):
     result.assert_outcomes(passed=1)
     score = project.last_run().items[0].scores[0]
     assert (score.value, score.reason, score.metadata) == (1.0, "half", {"judge": "fake"})
+
+
+def test_pytest_outcomes_and_bad_scores_inside_scorers_are_errors(project, qa):
+    project.pytester.makepyfile(
+        badscorers="""
+import pytest
+from pytest_datasetrun import Score
+
+def pfail(output):
+    pytest.fail("judge unavailable")
+
+def pskip(output):
+    pytest.skip("not today")
+
+def badreason(output):
+    return Score(0.5, reason=123)
+"""
+    )
+    project.pytester.syspathinsert()
+    qa(ROWS[:1])
+    args = [
+        "--scorer=badscorers:pfail",
+        "--scorer=badscorers:pskip",
+        "--scorer=badscorers:badreason",
+        "--scorer=exact_match>=1",
+    ]
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--scorer-reports=none", *args)
+    result.assert_outcomes(failed=1)
+    scores = {s.id: s for s in project.last_run().items[0].scores}
+    assert scores["pfail"].error.startswith("Failed: judge unavailable")
+    assert scores["pskip"].error.startswith("Skipped: not today")
+    assert scores["badreason"].value == 0.5 and scores["badreason"].reason == "123"
+    assert scores["exact_match"].passed is True
+
+
+def test_unserialisable_outputs_are_recorded_as_repr(project, qa):
+    project.pytester.makepyfile(
+        weird="""
+def cyclic(value):
+    data = {"value": value}
+    data["self"] = data
+    return data
+
+def raw_bytes(value):
+    return b"\\xff\\xfe"
+"""
+    )
+    project.pytester.syspathinsert()
+    qa(ROWS[:1])
+    for target in ("weird:cyclic", "weird:raw_bytes"):
+        result = project.run("--dataset=qa.jsonl", f"--target={target}", "--scorer=length_ok>=0")
+        result.assert_outcomes(passed=1)
+        item = project.last_run().items[0]
+        assert isinstance(item.output, str) and item.scores[0].value == 1.0

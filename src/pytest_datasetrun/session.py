@@ -36,6 +36,7 @@ class RunRecorder:
         self.selected: list[str] | None = None
         self.results: dict[str, str] = {}
         self.fallback: dict[str, ItemResult] = {}
+        self.overrides: dict[str, tuple[str, str]] = {}
         self.meta: dict[str, dict[str, Any]] = {}
         self.crashed = False
         self.record: RunRecord | None = None
@@ -85,8 +86,13 @@ class RunRecorder:
             meta = getattr(report, "datasetrun_meta", None)
             if meta:
                 self.meta.setdefault(meta["dataset"], meta)
+            self._pytest_verdict(report, payload)
             return
-        if report.nodeid not in self.cases or report.nodeid in self.results:
+        if report.nodeid in self.results:
+            if report.when == "teardown" and report.failed:
+                self.overrides[report.nodeid] = ("errored", f"teardown: {_error_text(report)}")
+            return
+        if report.nodeid not in self.cases:
             return
         if report.skipped:
             self._fallback(report, "skipped", None)
@@ -94,6 +100,13 @@ class RunRecorder:
             if report.when == "???":
                 self.crashed = True
             self._fallback(report, "errored", _error_text(report))
+
+    def _pytest_verdict(self, report: pytest.TestReport, payload: str) -> None:
+        """pytest has the last word on a row's outcome: xfail, strict xpass, plugins' changes."""
+        if report.skipped and hasattr(report, "wasxfail"):
+            self.overrides[report.nodeid] = ("skipped", f"xfail: {report.wasxfail}")
+        elif report.failed and '"status":"passed"' in payload:
+            self.overrides[report.nodeid] = ("failed", _error_text(report))
 
     def _fallback(self, report: pytest.TestReport, status: str, error: str | None) -> None:
         path, index = self.cases[report.nodeid]
@@ -177,7 +190,10 @@ class RunRecorder:
         for nodeid in self.selected or list(self.results):
             payload = self.results.get(nodeid)
             if payload is not None:
-                items.append(from_payload(payload))
+                item = from_payload(payload)
+                if nodeid in self.overrides:
+                    item.status, item.error = self.overrides[nodeid]  # type: ignore[assignment]
+                items.append(item)
             elif nodeid in self.fallback:
                 items.append(self.fallback[nodeid])
             elif nodeid in self.cases:
