@@ -118,3 +118,31 @@ def test_exitfirst_stops_launching_work(project, qa, monkeypatch):
     assert len(project.calls()) < 20
     record = project.last_run()
     assert record.status == "partial" and record.counts.not_run > 40
+
+
+def test_rows_skipped_in_setup_do_not_starve_the_window(project, qa, monkeypatch):
+    monkeypatch.setenv("DR_SLEEP", "0.05")
+    qa(rows(30))
+    (project.path / "conftest.py").write_text(
+        (project.path / "conftest.py").read_text()
+        + "\n\ndef pytest_runtest_setup(item):\n    if item.name.endswith(('3', '6', '9')):\n"
+        + "        pytest.skip('skipped in setup')\n"
+    )
+    result = project.run("--dataset=qa.jsonl", "--target=slow", "--max-concurrency=4")
+    result.assert_outcomes(passed=21, skipped=9)
+    record = project.last_run()
+    assert record.counts.skipped == 9 and record.counts.passed == 21
+    counts = collections.Counter(project.calls())
+    assert set(counts.values()) == {1}
+
+
+def test_xfail_marked_rows_are_not_prefetched(project, qa):
+    qa(rows(10))
+    (project.path / "conftest.py").write_text(
+        (project.path / "conftest.py").read_text()
+        + "\n\ndef pytest_collection_modifyitems(items):\n    for item in items[::2]:\n"
+        + "        item.add_marker(pytest.mark.xfail(run=False, reason='not yet'))\n"
+    )
+    result = project.run("--dataset=qa.jsonl", "--target=slow", "--max-concurrency=4")
+    result.assert_outcomes(passed=5, xfailed=5)
+    assert sorted(project.calls()) == sorted(f"v{i}" for i in range(1, 10, 2))

@@ -42,7 +42,8 @@ def test_keyboard_interrupt_inside_target(project, qa):
     assert result.ret == pytest.ExitCode.INTERRUPTED
     record = project.last_run()
     assert record.status == "partial"
-    assert [i.status for i in record.items] == ["passed", "passed", "not_run", "not_run", "not_run"]
+    assert [i.status for i in record.items] == ["passed", "passed", "errored", "not_run", "not_run"]
+    assert record.items[2].error.startswith("KeyboardInterrupt")
 
 
 def test_crashed_worker_is_recorded_as_errored(project, qa):

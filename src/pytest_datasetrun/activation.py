@@ -136,6 +136,9 @@ class ItemHooks:
             return DatasetFile.from_parent(parent, path=file_path)
         return None
 
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self.ctx.scheduler.release(nodeid)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield

@@ -42,6 +42,7 @@ class RunContext:
         self._target: Target | None = None
         self._engines: dict[Path, Engine] = {}
         self._row_cache: dict[tuple[str, int], list[Scorer]] = {}
+        self.interrupted: dict[str, str] = {}
         self.worker = os.environ.get("PYTEST_XDIST_WORKER")
         from .scheduler import make_scheduler
 

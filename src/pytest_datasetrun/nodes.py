@@ -123,7 +123,14 @@ class DatasetCase(pytest.Function):
         from .context import context_key
 
         ctx = self.config.stash[context_key]
-        outcome = ctx.scheduler.outcome(self, request)
+        try:
+            outcome = ctx.scheduler.outcome(self, request)
+        except KeyboardInterrupt:
+            # pytest makes no report for it; the run record still names the row that was hit.
+            ctx.interrupted[self.nodeid] = (
+                "KeyboardInterrupt: interrupted while this row was running"
+            )
+            raise
         self.stash[outcome_key] = outcome
         if outcome.exception is not None:
             raise outcome.exception

@@ -47,6 +47,9 @@ class Scheduler:
         outcome.result.worker = self.ctx.worker
         return outcome
 
+    def release(self, nodeid: str) -> None:
+        """The row's protocol is over (it may never have reached its call)."""
+
     def close(self) -> None:
         pass
 
@@ -107,6 +110,13 @@ class PrefetchScheduler(Scheduler):
             if isinstance(candidate, DatasetCase) and not _skip_marked(candidate):
                 yield candidate
 
+    def release(self, nodeid: str) -> None:
+        # A row skipped or broken in setup never takes its result: drop it so it stops counting.
+        with self._lock:
+            future = self._futures.pop(nodeid, None)
+        if future is not None:
+            future.cancel()
+
     def close(self) -> None:
         self.pool.shutdown()
         self.ctx.engine_cancel()
@@ -117,9 +127,8 @@ class PrefetchScheduler(Scheduler):
 
 
 def _skip_marked(item: pytest.Item) -> bool:
-    return (
-        item.get_closest_marker("skip") is not None or item.get_closest_marker("skipif") is not None
-    )
+    """Rows that may never run their call are evaluated only when reached."""
+    return any(item.get_closest_marker(name) is not None for name in ("skip", "skipif", "xfail"))
 
 
 class _XdistQueue:

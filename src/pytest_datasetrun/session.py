@@ -196,6 +196,9 @@ class RunRecorder:
                 items.append(item)
             elif nodeid in self.fallback:
                 items.append(self.fallback[nodeid])
+            elif nodeid in self.ctx.interrupted:
+                self._fallback_not_run(nodeid, items)
+                items[-1].status, items[-1].error = "errored", self.ctx.interrupted[nodeid]
             elif nodeid in self.cases:
                 self._fallback_not_run(nodeid, items)
         items.sort(key=lambda r: (order.get(r.dataset, len(order)), r.index))
