@@ -124,6 +124,22 @@ def coin(input):
     return "yes" if pattern[(calls - 1) % 4] == "1" else "no"
 
 
+_INFLIGHT = {"now": 0}
+_INFLIGHT_LOCK = __import__("threading").Lock()
+
+
+@dr.target(id="inflight")
+def inflight(input):
+    with _INFLIGHT_LOCK:
+        _INFLIGHT["now"] += 1
+        now = _INFLIGHT["now"]
+    log({"input": input, "inflight": now, "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")})
+    time.sleep(0.2)
+    with _INFLIGHT_LOCK:
+        _INFLIGHT["now"] -= 1
+    return input
+
+
 @dr.scorer(id="length_ok", threshold=0.5)
 def length_ok(output, expected):
     return len(str(output)) >= len(str(expected or ""))

@@ -146,3 +146,18 @@ def test_xfail_marked_rows_are_not_prefetched(project, qa):
     result = project.run("--dataset=qa.jsonl", "--target=slow", "--max-concurrency=4")
     result.assert_outcomes(passed=5, xfailed=5)
     assert sorted(project.calls()) == sorted(f"v{i}" for i in range(1, 10, 2))
+
+
+@pytest.mark.parametrize("dist", ["load", "worksteal"])
+def test_each_worker_keeps_its_window_full(project, qa, dist):
+    qa(rows(48))
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=inflight", "--max-concurrency=6", "-n", "2", "--dist", dist
+    )
+    result.assert_outcomes(passed=48)
+    calls = project.calls()
+    assert len(calls) == 48
+    # xdist's own load scheduler holds about two rows per worker once rows take >= 0.1 s, so
+    # after the first batch a worker would see at most two calls in flight
+    later = [call["inflight"] for call in calls[12:36]]
+    assert sum(later) / len(later) >= 3.5, later

@@ -266,6 +266,14 @@ class _XdistHooks:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         self.recorder.node_collection_finished(ids)
 
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        concurrency = self.recorder.ctx.options.max_concurrency
+        if concurrency <= 1 or config.getoption("dist") != "load":
+            return None
+        from .xdist_scheduling import PrefetchLoadScheduling
+
+        return PrefetchLoadScheduling(config, log, depth=concurrency + 1)
+
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.recorder.workers += 1
         if error:
