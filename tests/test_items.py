@@ -226,3 +226,29 @@ def test_unusual_tags_select_with_m(project, qa, tag):
     qa([{"id": "a", "input": "x", "tags": [tag]}, {"id": "b", "input": "y"}])
     result = project.run("--dataset=qa.jsonl", "--target=echo", "-m", tag, "--strict-markers")
     result.assert_outcomes(passed=1)
+
+
+def test_ini_datasets_run_beside_testpaths(project, qa):
+    qa(name="evals/qa.jsonl")
+    project.pytester.mkdir("tests")
+    (project.path / "tests" / "test_unit.py").write_text("def test_unit(): pass\n")
+    project.pytester.makeini(
+        "[pytest]\ntestpaths = tests\ndatasetrun_datasets = evals/qa.jsonl\ndatasetrun_target = echo\n"
+    )
+    both = project.run("-k", "q1 or unit")
+    both.assert_outcomes(passed=2)
+    only_tests = project.run("--no-datasets")
+    only_tests.assert_outcomes(passed=1)
+    only_dataset = project.run("--dataset=evals/qa.jsonl", "-k", "q1 or unit")
+    only_dataset.assert_outcomes(passed=1)
+
+
+def test_two_datasets_outside_rootdir_are_a_usage_error(project, tmp_path_factory):
+    paths = []
+    for name in ("one", "two"):
+        path = tmp_path_factory.mktemp(name) / "qa.jsonl"
+        path.write_text('{"id": "a", "input": "x"}\n')
+        paths.append(f"--dataset={path}")
+    result = project.run(*paths, "--target=echo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: datasetrun: *are outside the rootdir*"])

@@ -29,15 +29,8 @@ def activate(config: pytest.Config) -> None:
             _validate(ctx)
         except DatasetrunError as exc:
             raise pytest.UsageError(f"datasetrun: {exc}") from None
-    for path in options.datasets:
-        if not is_worker and not path.is_relative_to(config.rootpath):
-            config.issue_config_time_warning(
-                pytest.PytestConfigWarning(
-                    f"datasetrun: {path} is outside the rootdir {config.rootpath}, so its items get node ids "
-                    "without a file part (::id); run pytest from a directory above the dataset or pass --rootdir"
-                ),
-                stacklevel=2,
-            )
+    if not is_worker:
+        _check_rootdir(config, options.datasets)
     config.stash[context_key] = ctx
     config.add_cleanup(ctx.close)
     _add_dataset_args(config, options.datasets)
@@ -49,6 +42,23 @@ def activate(config: pytest.Config) -> None:
         config.pluginmanager.register(recorder, "datasetrun-recorder")
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(recorder.xdist_hooks(), "datasetrun-xdist")
+
+
+def _check_rootdir(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
+    outside = [path for path in datasets if not path.is_relative_to(config.rootpath)]
+    if len(outside) > 1:
+        raise pytest.UsageError(
+            f"datasetrun: {', '.join(map(str, outside))} are outside the rootdir {config.rootpath}, so their "
+            "rows would share node ids (::id); run pytest from a directory above them or pass --rootdir"
+        )
+    if outside:
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"datasetrun: {outside[0]} is outside the rootdir {config.rootpath}, so its items get node ids "
+                "without a file part (::id); run pytest from a directory above the dataset or pass --rootdir"
+            ),
+            stacklevel=2,
+        )
 
 
 def _validate(ctx: RunContext) -> None:
@@ -99,14 +109,19 @@ def baseline_store(ctx: RunContext) -> Path:
 
 
 def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
-    """Make pytest collect the datasets: replace default args, or add to the user's own."""
-    given = [str(p) for p in datasets]
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        config.args[:] = given
+    """Make pytest collect the datasets.
+
+    ``--dataset`` without positional args makes a dataset-only run (``testpaths`` is not
+    collected); ini datasets and positional args add to what pytest collects anyway.
+    """
+    if config.getoption("dataset") and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(p) for p in datasets]
         return
     base = config.invocation_params.dir
-    named = {(base / arg.split("::", 1)[0]).resolve() for arg in config.args}
-    config.args.extend(str(p) for p in datasets if p not in named)
+    covered = [(base / arg.split("::", 1)[0]).resolve() for arg in config.args]
+    config.args.extend(
+        str(p) for p in datasets if not any(p == c or c in p.parents for c in covered)
+    )
 
 
 class ItemHooks:

@@ -26,6 +26,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="run every row of this dataset (.json, .jsonl, .csv, .yaml) as a test item; repeatable.",
     )
     add(
+        "--no-datasets",
+        action="store_true",
+        default=False,
+        help="ignore datasetrun_datasets from the ini file: run only the ordinary tests.",
+    )
+    add(
         "--target",
         metavar="REF",
         help="the target to evaluate: a registered id or name, or module:attr.",
@@ -172,6 +178,8 @@ def add_options(parser: pytest.Parser) -> None:
 def dataset_paths(config: pytest.Config) -> list[Path]:
     """The datasets asked for, resolved: ``--dataset`` against the invocation dir, ini against its file."""
     given = config.getoption("dataset") or []
+    if config.getoption("no_datasets", False) and not given:
+        return []
     if given:
         base = config.invocation_params.dir
         return [(base / os.path.expanduser(p)).resolve() for p in given]
