@@ -159,5 +159,5 @@ def test_each_worker_keeps_its_window_full(project, qa, dist):
     assert len(calls) == 48
     # xdist's own load scheduler holds about two rows per worker once rows take >= 0.1 s, so
     # after the first batch a worker would see at most two calls in flight
-    later = [call["inflight"] for call in calls[12:36]]
-    assert sum(later) / len(later) >= 3.5, later
+    later = sorted(call["inflight"] for call in calls[24:])
+    assert later[len(later) // 2] >= 3, later  # the median over the second half of the run
