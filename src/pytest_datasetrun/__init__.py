@@ -22,6 +22,7 @@ __all__ = (
     "ScorerResult",
     "RunRecord",
     "open_store",
+    "run_dataset",
 )
 
 try:
@@ -34,6 +35,7 @@ from .scoring import Scorer, scorer
 from .targets import Target, target
 
 if TYPE_CHECKING:
+    from .api import run_dataset
     from .dataset import Dataset, DatasetItem, load_dataset
     from .record import RunRecord
     from .results import ItemResult, ScorerResult
@@ -49,6 +51,7 @@ _LAZY = {
     "ScorerResult": "results",
     "RunRecord": "record",
     "open_store": "store",
+    "run_dataset": "api",
 }
 
 

@@ -100,18 +100,13 @@ class RunContext:
         return self._engines[path]
 
     def _scorers(self, dataset: Dataset) -> list[Scorer]:
-        sources: list[tuple[str, list[Any]]] = [
-            (f"target {self.target.id!r}", list(self.target.scorers)),
-            (f"{display_path(self.config, Path(dataset.path))}: scorers", dataset.scorers),
-            ("--scorer", list(self.options.scorers)),
-        ]
-        chosen: dict[str, Scorer] = {}
-        for source, specs in sources:
-            for spec in specs:
-                bound = self.registry.resolve_scorer(spec, source=source)
-                _check_available(bound)
-                chosen[bound.key] = bound
-        return list(chosen.values())
+        return self.registry.resolve_scorers(
+            [
+                (f"target {self.target.id!r}", self.target.scorers),
+                (f"{display_path(self.config, Path(dataset.path))}: scorers", dataset.scorers),
+                ("--scorer", self.options.scorers),
+            ]
+        )
 
     def _row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
         key = (dataset.path, item.index)
@@ -127,19 +122,9 @@ class RunContext:
 
     def _resolve_row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
         source = f"{display_path(self.config, Path(dataset.path))}, row {item.index + 1}: scorers"
-        base = {s.key: s for s in self.engine(Path(dataset.path)).scorers}
-        out = []
-        for spec in item.scorers:
-            bound = self.registry.resolve_scorer(spec, source=source)
-            existing = base.get(bound.key)
-            if existing is not None:
-                bound = (
-                    existing.bind(bound.params, bound.threshold, None)
-                    if bound.fn is existing.fn
-                    else bound
-                )
-            out.append(bound)
-        return out
+        return self.registry.resolve_row_scorers(
+            self.engine(Path(dataset.path)).scorers, item.scorers, source
+        )
 
     def _should_retry(self, exc: BaseException, attempt: int) -> bool | None:
         return self.config.hook.pytest_datasetrun_should_retry(exc=exc, attempt=attempt)
@@ -162,11 +147,3 @@ def _flatten(results: list[Any]) -> list[Any]:
             continue
         flat.extend(value if isinstance(value, (list, tuple)) else [value])
     return flat
-
-
-def _check_available(bound: Scorer) -> None:
-    from . import scorers
-
-    check = getattr(scorers, "check_requirements", None)
-    if check is not None:
-        check(bound.fn, bound.params)

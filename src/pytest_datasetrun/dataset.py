@@ -13,7 +13,7 @@ from . import formats
 from .errors import DatasetError
 from .ids import content_id, unique_slugs
 
-__all__ = ("DatasetItem", "Dataset", "load_dataset", "ROW_FIELDS")
+__all__ = ("DatasetItem", "Dataset", "load_dataset", "validate_rows", "ROW_FIELDS")
 
 ROW_FIELDS = ("id", "input", "expected", "metadata", "tags", "scorers")
 _EXPECTED_ALIASES = ("expected", "expected_output", "ground_truth", "groundTruth")
@@ -100,6 +100,20 @@ def load_dataset(path: str | Path, *, display: str | None = None) -> Dataset:
         items=items,
         sha256=hashlib.sha256(data).hexdigest(),
         format=kind,
+    )
+
+
+def validate_rows(name: str, rows: list[dict[str, Any]]) -> Dataset:
+    """A dataset from rows already in memory (for scripts and notebooks), validated like a file."""
+    import json
+
+    data = json.dumps(rows, sort_keys=True, default=repr).encode()
+    return Dataset(
+        path=name,
+        name=name.strip("<>"),
+        items=_validate_rows([formats.RawRow(row) for row in rows], name),
+        sha256=hashlib.sha256(data).hexdigest(),
+        format="memory",
     )
 
 

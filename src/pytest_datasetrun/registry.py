@@ -155,6 +155,41 @@ class Registry:
                     )
         return base.bind(spec.params, spec.threshold, spec.alias)
 
+    def resolve_scorers(self, sources: Iterable[tuple[str, Iterable[Any]]]) -> list[Scorer]:
+        """Resolve scorer lists in order; a later scorer with the same key replaces an earlier one.
+
+        :param sources: ``(where the specs come from, specs)`` pairs, named in error messages.
+        """
+        chosen: dict[str, Scorer] = {}
+        for source, specs in sources:
+            for spec in specs:
+                bound = self.resolve_scorer(spec, source=source)
+                _check_available(bound)
+                chosen[bound.key] = bound
+        return list(chosen.values())
+
+    def resolve_row_scorers(
+        self, base: Iterable[Scorer], specs: Iterable[Any], source: str
+    ) -> list[Scorer]:
+        """A row's own scorers: new keys are added; a known key gets the row's params and threshold."""
+        known = {s.key: s for s in base}
+        out = []
+        for spec in specs:
+            bound = self.resolve_scorer(spec, source=source)
+            existing = known.get(bound.key)
+            if existing is not None and bound.fn is existing.fn:
+                bound = existing.bind(bound.params, bound.threshold, None)
+            out.append(bound)
+        return out
+
+
+def _check_available(bound: Scorer) -> None:
+    from . import scorers
+
+    check = getattr(scorers, "check_requirements", None)
+    if check is not None:
+        check(bound.fn, bound.params)
+
 
 def _dedupe(values: list[T]) -> list[T]:
     seen: set[int] = set()

@@ -1,0 +1,167 @@
+"""``run_dataset()``: the plugin's engine for scripts and notebooks, without a pytest session."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import inspect
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .dataset import Dataset, DatasetItem, load_dataset, validate_rows
+from .engine import Engine, Outcome, Settings
+from .environment import capture_environment
+from .record import (
+    DatasetInfo,
+    RunRecord,
+    ScorerInfo,
+    TargetInfo,
+    aggregate_scores,
+    count_items,
+    new_run_id,
+)
+from .registry import Registry
+from .repeats import repeat_summary
+from .results import jsonable
+from .targets import Target, as_target
+
+__all__ = ("run_dataset",)
+
+
+def run_dataset(
+    dataset: str | Path | Dataset | Sequence[dict[str, Any]],
+    target: Any,
+    scorers: Iterable[Any] = (),
+    *,
+    max_concurrency: int = 1,
+    item_timeout: float | None = None,
+    max_retries: int = 0,
+    retry_on: Sequence[str] = (),
+    repeat: int = 1,
+    repeat_policy: str = "all",
+    name: str | None = None,
+    store: str | Path | None = None,
+) -> RunRecord:
+    """Evaluate ``target`` on every row of ``dataset`` and return the run record.
+
+    The same loading, target adapters, scorers, retries, timeouts, repeats and record as
+    ``pytest --dataset``; no pytest session, hooks or fixtures are involved.
+
+    :param dataset: a dataset file, a loaded :class:`Dataset`, or a list of row dicts.
+    :param target: a callable, agent, runnable or workflow object, a :class:`Target`, or a
+        string: an entry-point target id or a ``module:attr`` path.
+    :param scorers: spec strings (``"exact_match>=1"``), :class:`Scorer` objects or functions;
+        added to the target's and the dataset file's scorers.
+    :param max_concurrency: rows evaluated at once (threads; async targets share one loop).
+    :param store: when given, the run is also written to this run store.
+    :returns: the complete :class:`RunRecord`, items in dataset order.
+    """
+    started = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+    data = _dataset(dataset)
+    resolved = _target(Registry.discover([], [], []), target)
+    # Scorers decorated beside the target (its module) are found by name, as conftest ones are.
+    home = inspect.getmodule(resolved.obj) or inspect.getmodule(type(resolved.obj))
+    registry = Registry.discover([home] if home else [], [], [])
+    chosen = registry.resolve_scorers(
+        [
+            (f"target {resolved.id!r}", resolved.scorers),
+            (f"{data.path}: scorers", data.scorers),
+            ("run_dataset(scorers=...)", list(scorers)),
+        ]
+    )
+    engine = Engine(
+        resolved,
+        chosen,
+        Settings(
+            item_timeout, max_retries, tuple(retry_on), repeat=repeat, repeat_policy=repeat_policy
+        ),
+        row_scorers=lambda item: registry.resolve_row_scorers(
+            chosen, item.scorers, f"row {item.index + 1}"
+        ),
+    )
+    try:
+        outcomes = _evaluate(engine, data.items, max_concurrency)
+    finally:
+        engine.cancelled.set()
+        engine.loop.close()
+    items = [outcome.result for outcome in outcomes]
+    for item in items:
+        item.dataset = data.path
+    infos = [
+        ScorerInfo(id=s.key, name=s.name, threshold=s.threshold, params=jsonable(s.params))
+        for s in chosen
+    ]
+    record = RunRecord(
+        run_id=new_run_id(started),
+        name=name or f"{data.name}@{resolved.id}",
+        started_at=started,
+        finished_at=datetime.now(timezone.utc),
+        duration_s=round(time.perf_counter() - clock, 6),
+        datasets=[
+            DatasetInfo(
+                path=data.path,
+                name=data.name,
+                sha256=data.sha256,
+                total=data.total,
+                selected=data.total,
+                format=data.format,
+            )
+        ],
+        target=TargetInfo(id=resolved.id, name=resolved.name, kind=resolved.kind),
+        scorers=infos,
+        options={
+            "target": resolved.id,
+            "scorers": [s.key for s in chosen],
+            "max_concurrency": max_concurrency,
+            "item_timeout": item_timeout,
+            "max_retries": max_retries,
+            "retry_on": list(retry_on),
+            "repeat": repeat,
+            "repeat_policy": repeat_policy,
+            "source": "run_dataset",
+        },
+        environment=capture_environment(Path.cwd(), 0),
+        counts=count_items(items),
+        aggregates=aggregate_scores(items, infos),
+        repeats=repeat_summary(items, repeat, repeat_policy) if repeat > 1 else None,
+        items=items,
+    )
+    record.exit_status = 0 if record.counts.passed == record.counts.selected else 1
+    if store is not None:
+        from .store import write_run
+
+        write_run(Path(store), record)
+    return record
+
+
+def _dataset(value: str | Path | Dataset | Sequence[dict[str, Any]]) -> Dataset:
+    if isinstance(value, Dataset):
+        return value
+    if isinstance(value, (str, Path)):
+        return load_dataset(value)
+    return validate_rows("<rows>", list(value))
+
+
+def _target(registry: Registry, value: Any) -> Target:
+    if isinstance(value, str):
+        return registry.resolve_target(value)
+    return as_target(value)
+
+
+def _evaluate(engine: Engine, items: list[DatasetItem], concurrency: int) -> list[Outcome]:
+    if concurrency <= 1:
+        return [engine.evaluate(item) for item in items]
+    with concurrent.futures.ThreadPoolExecutor(
+        concurrency, thread_name_prefix="datasetrun"
+    ) as pool:
+        futures = [pool.submit(engine.evaluate, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            engine.cancelled.set()
+            for future in futures:
+                future.cancel()
+            raise
