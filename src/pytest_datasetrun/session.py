@@ -140,6 +140,9 @@ class RunRecorder:
             return
         record = self.build(exitstatus)
         self.record = record
+        # The record holds every result now: free the raw payloads before it is written.
+        self.results.clear()
+        self.fallback.clear()
         from .finish import finish_run
 
         finish_run(self, session, record)
