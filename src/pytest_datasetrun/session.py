@@ -77,10 +77,12 @@ class RunRecorder:
         return known
 
     # -- results as they arrive ----------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if isinstance(report, pytest.SubtestReport):
             return
-        payload = getattr(report, "datasetrun", None)
+        # Taken off the report (the terminal has shown it by now), so one copy lives, here.
+        payload = report.__dict__.pop("datasetrun", None)
         if payload is not None:
             self.results[report.nodeid] = payload
             meta = getattr(report, "datasetrun_meta", None)
