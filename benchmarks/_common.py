@@ -45,6 +45,7 @@ __all__ = (
     "ratio",
     "add_common_args",
     "workdir",
+    "use_snapshot",
 )
 
 PYTHON = sys.executable
@@ -136,6 +137,7 @@ def _env(extra: dict[str, str] | None) -> dict[str, str]:
     # The user's PYTEST_ADDOPTS / PYTEST_PLUGINS must not change what is measured.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(_SNAPSHOT_ENV)
     env.update(extra or {})
     return env
 
@@ -243,20 +245,47 @@ def load_average() -> str:
     return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def _checkout() -> str:
-    """The commit of this checkout, and whether ``src/`` differs from it."""
-    repo = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent
+# Set by use_snapshot(): every measured subprocess then imports the plugin from the snapshot.
+_SNAPSHOT_ENV: dict[str, str] = {}
+_SNAPSHOT: list[str] = []
+
+
+def use_snapshot(root: Path) -> str:
+    """Measure ``git archive HEAD src`` instead of the working tree; returns the commit.
+
+    The package is installed in editable mode, so edits made to ``src/`` while a long run goes
+    on would otherwise change the code under measurement halfway. ``PYTHONPATH`` comes before
+    the editable install's path entry, so the snapshot is what every subprocess imports.
+    """
+    commit = _git("rev-parse", "--short", "HEAD")
+    target = root / "snapshot"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD", "src"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    _SNAPSHOT_ENV["PYTHONPATH"] = str(target / "src")
+    _SNAPSHOT.append(commit)
+    return commit
+
+
+def _git(*args: str) -> str:
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"], cwd=repo, capture_output=True, text=True
-        ).stdout.strip()
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
     except OSError:
-        return "unknown (no git)"
+        return ""
+    return done.stdout.strip()
+
+
+def _checkout() -> str:
+    """The commit measured, and whether ``src/`` differed from it."""
+    if _SNAPSHOT:
+        return f"commit {_SNAPSHOT[-1]} (`--snapshot`: a `git archive HEAD src` copy)"
+    commit = _git("rev-parse", "--short", "HEAD")
     if not commit:
         return "unknown (not a git checkout)"
+    dirty = _git("status", "--porcelain", "--", "src")
     return f"commit {commit}" + (" + uncommitted changes in src/" if dirty else "")
 
 
@@ -289,6 +318,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a CI smoke check")
     parser.add_argument("--dir", help="where to create the projects (default: system temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="measure the committed src/ (git archive HEAD), not the working tree",
+    )
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from _common import (  # noqa: E402 - the sibling module, found through the path
     measure,
     startup_configs,
     table,
+    use_snapshot,
     workdir,
 )
 
@@ -218,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_common_args(parser)
     args = parser.parse_args(argv)
     with workdir(args.dir, args.keep) as root:
+        if args.snapshot:
+            use_snapshot(root)
         section = run(root, args.repeat, args.quick)
     print(machine_info() + "\n\n" + section)
 

@@ -35,6 +35,7 @@ from _common import (  # noqa: E402
     load_average,
     machine_info,
     run_process,
+    use_snapshot,
     workdir,
 )
 
@@ -77,6 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    with workdir(args.dir, args.keep) as root:
+        return _run(args, chosen, root, argv)
+
+
+def _run(
+    args: argparse.Namespace, chosen: list[str], root: Path, argv: Sequence[str] | None
+) -> int:
+    if args.snapshot:
+        use_snapshot(root)
     command = shlex.join(["python", "benchmarks/run_all.py", *(argv or sys.argv[1:])])
     started = time.perf_counter()
     parts = [
@@ -85,14 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         machine_info(),
         f"- command: `{command}`",
     ]
-    with workdir(args.dir, args.keep) as root:
-        try:
-            for name in chosen:
-                print(f"-- {name}", file=sys.stderr, flush=True)
-                parts += ["", RUNNERS[name](root, args.repeat, args.quick)]
-        except BenchError as exc:
-            print(f"benchmark failed: {exc}", file=sys.stderr)
-            return 1
+    try:
+        for name in chosen:
+            print(f"-- {name}", file=sys.stderr, flush=True)
+            parts += ["", RUNNERS[name](root, args.repeat, args.quick)]
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
     parts += [
         "",
         f"Total benchmark time: {time.perf_counter() - started:.0f} s; {load_average()} at the end.",
