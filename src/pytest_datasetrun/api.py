@@ -83,13 +83,11 @@ def run_dataset(
         ),
     )
     try:
-        outcomes = _evaluate(engine, data.items, max_concurrency)
+        outcomes = _evaluate(engine, data.items, max_concurrency, data.path)
     finally:
         engine.cancelled.set()
         engine.loop.close()
     items = [outcome.result for outcome in outcomes]
-    for item in items:
-        item.dataset = data.path
     infos = [
         ScorerInfo(id=s.key, name=s.name, threshold=s.threshold, params=jsonable(s.params))
         for s in chosen
@@ -151,7 +149,9 @@ def _target(registry: Registry, value: Any) -> Target:
     return as_target(value)
 
 
-def _evaluate(engine: Engine, items: list[DatasetItem], concurrency: int) -> list[Outcome]:
+def _evaluate(
+    engine: Engine, items: list[DatasetItem], concurrency: int, dataset: str
+) -> list[Outcome]:
     if concurrency <= 1:
         return [engine.evaluate(item) for item in items]
     with concurrent.futures.ThreadPoolExecutor(

@@ -80,7 +80,13 @@ class Engine:
         self.cancelled = threading.Event()
 
     def evaluate(
-        self, item: DatasetItem, kwargs: dict[str, Any] | None = None, *, node_id: str = ""
+        self,
+        item: DatasetItem,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        node_id: str = "",
+        dataset: str = "",
+        worker: str | None = None,
     ) -> Outcome:
         """Evaluate one item; exceptions of the target are recorded, BaseExceptions propagate."""
         kwargs = dict(kwargs or {})
@@ -90,10 +96,24 @@ class Engine:
         started = time.perf_counter()
         scorers = self._scorers_for(item)
         runs = [self._attempt(item, kwargs, scorers) for _ in range(max(1, self.settings.repeat))]
-        result = self._result(item, node_id, runs, scorers)
-        result.started_at = started_at
-        result.duration_s = time.perf_counter() - started
-        result.finished_at = started_at + result.duration_s
+        fields = self._outcome_fields(runs, scorers)
+        duration = time.perf_counter() - started
+        # One constructor call: assigning pydantic fields one by one costs more than scoring.
+        result = ItemResult(
+            item_id=item.id,
+            node_id=node_id,
+            dataset=dataset,
+            index=item.index,
+            input=item.input,
+            expected=item.expected,
+            tags=item.tags,
+            metadata=item.metadata,
+            started_at=started_at,
+            duration_s=duration,
+            finished_at=started_at + duration,
+            worker=worker,
+            **fields,
+        )
         first_error = next((run.exception for run in runs if run.exception is not None), None)
         return Outcome(
             result, first_error if len(runs) == 1 or result.status == "errored" else None
@@ -163,29 +183,19 @@ class Engine:
             for name in names
         )
 
-    def _result(
-        self, item: DatasetItem, node_id: str, runs: list[_Attempt], scorers: list[Scorer]
-    ) -> ItemResult:
-        result = ItemResult(
-            item_id=item.id,
-            node_id=node_id,
-            index=item.index,
-            input=item.input,
-            expected=item.expected,
-            tags=item.tags,
-            metadata=item.metadata,
-        )
+    def _outcome_fields(self, runs: list[_Attempt], scorers: list[Scorer]) -> dict[str, Any]:
         first = runs[0]
-        result.output = jsonable(first.output)
-        result.attempts = sum(run.attempts for run in runs)
-        result.target_duration_s = statistics.fmean(run.duration for run in runs)
+        fields: dict[str, Any] = {
+            "output": jsonable(first.output),
+            "attempts": sum(run.attempts for run in runs),
+            "target_duration_s": statistics.fmean(run.duration for run in runs),
+        }
         if len(runs) == 1:
-            result.scores = first.scores
-            if first.exception is not None:
-                _set_error(result, first.exception)
-            result.status = _status(first)
-            return result
-        result.repeats = [
+            fields["scores"] = first.scores
+            fields["status"] = _status(first)
+            fields.update(_error_fields(first.exception))
+            return fields
+        repeats = [
             RepeatResult(
                 output=jsonable(run.output),
                 error=_describe(run.exception) if run.exception else None,
@@ -195,19 +205,19 @@ class Engine:
             )
             for run in runs
         ]
-        result.scores = [_reduce(scorer, runs) for scorer in scorers]
-        verdicts = [repeat.passed for repeat in result.repeats]
+        scores = [_reduce(scorer, runs) for scorer in scorers]
         errored = [run for run in runs if run.exception is not None]
         if len(errored) == len(runs):
-            _set_error(result, errored[0].exception)
-            result.status = "errored"
-        elif any(score.error for score in result.scores):
-            result.status = "errored"
+            fields.update(_error_fields(errored[0].exception))
+            status = "errored"
+        elif any(score.error for score in scores):
+            status = "errored"
         else:
-            result.status = (
-                "passed" if _policy_passes(self.settings.repeat_policy, verdicts) else "failed"
-            )
-        return result
+            verdicts = [repeat.passed for repeat in repeats]
+            passes = _policy_passes(self.settings.repeat_policy, verdicts)
+            status = "passed" if passes else "failed"
+        fields.update(repeats=repeats, scores=scores, status=status)
+        return fields
 
 
 def _status(run: _Attempt) -> str:
@@ -221,10 +231,10 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _set_error(result: ItemResult, exc: BaseException | None) -> None:
-    if exc is not None:
-        result.error = _describe(exc)
-        result.error_type = type(exc).__name__
+def _error_fields(exc: BaseException | None) -> dict[str, Any]:
+    if exc is None:
+        return {}
+    return {"error": _describe(exc), "error_type": type(exc).__name__}
 
 
 def _reduce(scorer: Scorer, runs: list[_Attempt]) -> ScorerResult:

@@ -12,7 +12,6 @@ import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -41,11 +40,10 @@ class Scheduler:
         return {name: request.getfixturevalue(name) for name in names}
 
     def evaluate(self, item: DatasetCase, kwargs: dict[str, Any]) -> Outcome:
-        engine = self.ctx.engine(Path(item.path))
-        outcome = engine.evaluate(item.row, kwargs, node_id=item.nodeid)
-        outcome.result.dataset = str(item.path)
-        outcome.result.worker = self.ctx.worker
-        return outcome
+        engine = self.ctx.engine(item.path)
+        return engine.evaluate(
+            item.row, kwargs, node_id=item.nodeid, dataset=str(item.path), worker=self.ctx.worker
+        )
 
     def release(self, nodeid: str) -> None:
         """The row's protocol is over (it may never have reached its call)."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .score import coerce_score
+from .score import Score, coerce_score
 
 if TYPE_CHECKING:
     from .results import ScorerResult
@@ -17,6 +18,15 @@ __all__ = ("Scorer", "scorer", "as_scorer", "CONTEXT_NAMES", "ScoringContext", "
 
 CONTEXT_NAMES = ("expected", "input", "item", "metadata", "duration")
 _MARK = "__datasetrun_scorer__"
+_PLAIN = (float, bool, int, Score)
+
+
+@functools.cache
+def _result_types() -> tuple[Any, Any]:
+    # pydantic is imported only once a dataset runs, never by a plain pytest session
+    from .results import ScorerResult, jsonable
+
+    return ScorerResult, jsonable
 
 
 @dataclass(frozen=True)
@@ -139,13 +149,12 @@ def run_scorer(
     await_: Callable[[Any], Any],
 ) -> ScorerResult:
     """Run one scorer; any exception or invalid value makes an *errored* result, never a 0."""
-    from .results import ScorerResult, jsonable
-
+    ScorerResult, jsonable = _result_types()  # noqa: N806 - a class, loaded lazily
     started = time.perf_counter()
     try:
         kwargs = {name: getattr(context, name) for name in bound.context_names}
         raw = bound.fn(output, **kwargs, **bound.params)
-        if inspect.isawaitable(raw):
+        if type(raw) not in _PLAIN and inspect.isawaitable(raw):  # skip the check for plain scores
             raw = await_(raw)
         score = coerce_score(raw)
         return ScorerResult(
