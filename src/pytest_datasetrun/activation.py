@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,18 @@ def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None
     )
 
 
+def _process_ends_with_session(config: pytest.Config) -> bool:
+    """True for an xdist worker or the ``pytest`` command itself, whose process exits next.
+
+    Unfreezing there would only make the interpreter's final collection rescan every object
+    (a second per 10,000 rows); a pytest run inside another program (pytester, a notebook)
+    unfreezes, so that its objects can be collected afterwards.
+    """
+    return hasattr(config, "workerinput") or tuple(config.invocation_params.args) == tuple(
+        sys.argv[1:]
+    )
+
+
 class ItemHooks:
     """Collection and reporting hooks active in every process of a dataset run."""
 
@@ -142,9 +155,10 @@ class ItemHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # The collected tree, and the results as they accumulate, live for the whole session:
         # moving them out of the garbage collector's generations stops every full collection
-        # from rescanning them (see benchmarks/RESULTS.md). Unfrozen once pytest is done.
+        # from rescanning them (see benchmarks/RESULTS.md).
         gc.freeze()
-        self.ctx.config.add_cleanup(gc.unfreeze)
+        if not _process_ends_with_session(self.ctx.config):
+            self.ctx.config.add_cleanup(gc.unfreeze)
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
         if file_path in self.paths or file_path.resolve() in self.paths:
