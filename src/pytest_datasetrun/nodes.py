@@ -63,8 +63,14 @@ class DatasetFile(pytest.File):
         _register_markers(
             self.config, dict.fromkeys(tag for row in dataset.items for tag in row.tags)
         )
+        fixtureinfo = None
         for row in dataset.items:
-            yield DatasetCase.from_parent(self, name=row.slug, callobj=_run_case, row=row)
+            case = DatasetCase.from_parent(
+                self, name=row.slug, callobj=_run_case, row=row, fixtureinfo=fixtureinfo
+            )
+            # Every row has the same function and parent: resolve its fixtures once per file.
+            fixtureinfo = getattr(case, "_fixtureinfo", None)
+            yield case
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str | TerminalRepr:  # type: ignore[override]
         if isinstance(excinfo.value, DatasetrunError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import time
 from collections.abc import Callable
@@ -19,14 +18,6 @@ __all__ = ("Scorer", "scorer", "as_scorer", "CONTEXT_NAMES", "ScoringContext", "
 CONTEXT_NAMES = ("expected", "input", "item", "metadata", "duration")
 _MARK = "__datasetrun_scorer__"
 _PLAIN = (float, bool, int, Score)
-
-
-@functools.cache
-def _result_types() -> tuple[Any, Any]:
-    # pydantic is imported only once a dataset runs, never by a plain pytest session
-    from .results import ScorerResult, jsonable
-
-    return ScorerResult, jsonable
 
 
 @dataclass(frozen=True)
@@ -149,7 +140,8 @@ def run_scorer(
     await_: Callable[[Any], Any],
 ) -> ScorerResult:
     """Run one scorer; any exception or invalid value makes an *errored* result, never a 0."""
-    ScorerResult, jsonable = _result_types()  # noqa: N806 - a class, loaded lazily
+    from .results import ScorerResult, jsonable  # pydantic: loaded only once a dataset runs
+
     started = time.perf_counter()
     try:
         kwargs = {name: getattr(context, name) for name in bound.context_names}
