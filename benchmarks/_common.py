@@ -336,3 +336,17 @@ def workdir(parent: str | None, keep: bool) -> Iterator[Path]:
             _progress(f"kept {path}")
         else:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def script_main(
+    description: str, run: Callable[[Path, int, bool], str], argv: Sequence[str] | None
+) -> None:
+    """The command line of one benchmark script: common options, a work dir, the printed report."""
+    parser = argparse.ArgumentParser(description=description)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    with workdir(args.dir, args.keep) as root:
+        if args.snapshot:
+            use_snapshot(root)
+        section = run(root, args.repeat, args.quick)
+    print(machine_info() + "\n\n" + section)

@@ -13,7 +13,6 @@ too, so each run can be stated against "floor + start-up" (target: within 1.5x).
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from collections.abc import Sequence
@@ -27,13 +26,10 @@ from _common import (  # noqa: E402 - the sibling module, found through the path
     PYTHON,
     Config,
     Measurement,
-    add_common_args,
-    machine_info,
     measure,
+    script_main,
     startup_configs,
     table,
-    use_snapshot,
-    workdir,
 )
 
 __all__ = ("main", "run", "make_project")
@@ -215,14 +211,7 @@ def run(root: Path, repeat: int, quick: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-    with workdir(args.dir, args.keep) as root:
-        if args.snapshot:
-            use_snapshot(root)
-        section = run(root, args.repeat, args.quick)
-    print(machine_info() + "\n\n" + section)
+    script_main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":

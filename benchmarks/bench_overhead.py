@@ -14,7 +14,6 @@ peak RSS at 100,000 rows.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -28,14 +27,11 @@ from _common import (  # noqa: E402 - the sibling module, found through the path
     PYTEST,
     Config,
     Measurement,
-    add_common_args,
-    machine_info,
     measure,
     ratio,
+    script_main,
     startup_configs,
     table,
-    use_snapshot,
-    workdir,
 )
 
 __all__ = ("main", "run", "make_projects")
@@ -223,14 +219,7 @@ def run(root: Path, repeat: int, quick: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-    with workdir(args.dir, args.keep) as root:
-        if args.snapshot:
-            use_snapshot(root)
-        section = run(root, args.repeat, args.quick)
-    print(machine_info() + "\n\n" + section)
+    script_main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":
