@@ -43,7 +43,9 @@ class RunContext:
         self._engines: dict[Path, Engine] = {}
         self._row_cache: dict[tuple[str, int], list[Scorer]] = {}
         self.interrupted: dict[str, str] = {}
-        self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+        # From xdist's own handshake, not the environment, which a nested run inherits.
+        workerinput = getattr(config, "workerinput", None)
+        self.worker: str | None = workerinput.get("workerid") if workerinput else None
         from .scheduler import make_scheduler
 
         self.scheduler = make_scheduler(self)
