@@ -135,8 +135,8 @@ def _writer(path: str, worker: int, count: int) -> None:
 
 
 def test_concurrent_writer_processes_lose_no_run(store: Path) -> None:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
+    # spawn: forking a multi-threaded process (an xdist worker) may deadlock (Python 3.12 warns)
+    ctx = multiprocessing.get_context("spawn")
     workers = [ctx.Process(target=_writer, args=(str(store), w, 6)) for w in range(4)]
     for proc in workers:
         proc.start()
