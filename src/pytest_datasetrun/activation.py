@@ -13,7 +13,7 @@ from .context import RunContext, context_key
 from .errors import DatasetrunError
 from .nodes import DatasetCase, DatasetFile, emitting_key, outcome_key
 from .options import read_options
-from .results import to_payload
+from .results import jsonable, to_payload
 
 __all__ = ("activate", "ItemHooks")
 
@@ -143,6 +143,7 @@ class ItemHooks:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.paths = set(ctx.options.datasets)
+        self.names = {path.name for path in self.paths}
         self.meta_sent: set[str] = set()
         self.reported = 0
         self.summarising = False
@@ -161,7 +162,10 @@ class ItemHooks:
             self.ctx.config.add_cleanup(gc.unfreeze)
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
-        if file_path in self.paths or file_path.resolve() in self.paths:
+        # Called for every file pytest visits: resolve (a syscall) only a file with a dataset's name.
+        if file_path.name in self.names and (
+            file_path in self.paths or file_path.resolve() in self.paths
+        ):
             return DatasetFile.from_parent(parent, path=file_path)
         return None
 
@@ -200,7 +204,7 @@ class ItemHooks:
                     "id": s.key,
                     "name": s.name,
                     "threshold": s.threshold,
-                    "params": _jsonable(s.params),
+                    "params": jsonable(s.params),
                 }
                 for s in engine.scorers
             ],
@@ -223,9 +227,3 @@ class ItemHooks:
         markup = {"green": True} if report.passed else {"red": True}
         letter = "." if report.passed else "F"
         return report.outcome, letter, (f"{word} [{verbose_scores(payload)}]", markup)
-
-
-def _jsonable(value: Any) -> Any:
-    from .results import jsonable
-
-    return jsonable(value)

@@ -3,6 +3,7 @@ result from the reports as they stream in, then builds, gates and stores one run
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,10 +69,7 @@ class RunRecorder:
         known: dict[str, tuple[str, int]] = {}
         for path in self.ctx.options.datasets:
             dataset = self.ctx.dataset(path)
-            try:
-                prefix = path.relative_to(root).as_posix()
-            except ValueError:
-                prefix = Path(_relpath(path, root)).as_posix()
+            prefix = Path(os.path.relpath(path, root)).as_posix()
             for item in dataset.items:
                 known[f"{prefix}::{item.slug}"] = (str(path), item.index)
         return known
@@ -111,18 +109,25 @@ class RunRecorder:
             self.overrides[report.nodeid] = ("failed", _error_text(report))
 
     def _fallback(self, report: pytest.TestReport, status: str, error: str | None) -> None:
-        path, index = self.cases[report.nodeid]
+        error_type = "crash" if report.when == "???" else None
+        self.fallback[report.nodeid] = self._row_result(report.nodeid, status, error, error_type)
+
+    def _row_result(
+        self, nodeid: str, status: str, error: str | None = None, error_type: str | None = None
+    ) -> ItemResult:
+        """A result made from the dataset row alone, for a row that produced none."""
+        path, index = self.cases[nodeid]
         row = self.ctx.dataset(Path(path)).items[index]
-        self.fallback[report.nodeid] = ItemResult(
+        return ItemResult(
             item_id=row.id,
-            node_id=report.nodeid,
+            node_id=nodeid,
             dataset=path,
             index=index,
             input=row.input,
             expected=row.expected,
             status=status,  # type: ignore[arg-type]
             error=error,
-            error_type="crash" if report.when == "???" else None,
+            error_type=error_type,
             tags=row.tags,
             metadata=row.metadata,
         )
@@ -202,29 +207,11 @@ class RunRecorder:
             elif nodeid in self.fallback:
                 items.append(self.fallback[nodeid])
             elif nodeid in self.ctx.interrupted:
-                self._fallback_not_run(nodeid, items)
-                items[-1].status, items[-1].error = "errored", self.ctx.interrupted[nodeid]
+                items.append(self._row_result(nodeid, "errored", self.ctx.interrupted[nodeid]))
             elif nodeid in self.cases:
-                self._fallback_not_run(nodeid, items)
+                items.append(self._row_result(nodeid, "not_run"))
         items.sort(key=lambda r: (order.get(r.dataset, len(order)), r.index))
         return items
-
-    def _fallback_not_run(self, nodeid: str, items: list[ItemResult]) -> None:
-        path, index = self.cases[nodeid]
-        row = self.ctx.dataset(Path(path)).items[index]
-        items.append(
-            ItemResult(
-                item_id=row.id,
-                node_id=nodeid,
-                dataset=path,
-                index=index,
-                input=row.input,
-                expected=row.expected,
-                status="not_run",
-                tags=row.tags,
-                metadata=row.metadata,
-            )
-        )
 
     def _dataset_infos(self, items: list[ItemResult]) -> list[DatasetInfo]:
         infos = []
@@ -290,12 +277,6 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
         getattr(config.option, "dist", "no") != "no"
         and getattr(config.option, "numprocesses", None)
     )
-
-
-def _relpath(path: Path, root: Path) -> str:
-    import os
-
-    return os.path.relpath(path, root)
 
 
 def _display(config: pytest.Config, path: Path) -> str:
