@@ -20,9 +20,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pytest_datasetrun.record import RunRecord, ScorerInfo, aggregate_scores, count_items
-from pytest_datasetrun.results import ItemResult, ScorerResult
-from pytest_datasetrun.store import items_path, write_run
+from pytest_datasetrun.record.results import ItemResult, ScorerResult
+from pytest_datasetrun.record.run import RunRecord, ScorerInfo, aggregate_scores, count_items
+from pytest_datasetrun.store.runstore import items_path, write_run
 
 __all__ = ("main",)
 

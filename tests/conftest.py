@@ -194,7 +194,7 @@ class Project:
         return list(json.loads(store.read_text(encoding="utf-8")).get("runs", {}).values())
 
     def last_run(self) -> Any:
-        from pytest_datasetrun.store import open_store
+        from pytest_datasetrun.store.runstore import open_store
 
         store = open_store(self.path / ".datasetrun" / "runs.json")
         return store.get("latest")

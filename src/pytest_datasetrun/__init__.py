@@ -30,16 +30,16 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-from .score import Score
-from .scoring import Scorer, scorer
-from .targets import Target, target
+from pytest_datasetrun.engine.scorer import Scorer, scorer
+from pytest_datasetrun.engine.targets import Target, target
+from pytest_datasetrun.score import Score
 
 if TYPE_CHECKING:
-    from .api import run_dataset
-    from .dataset import Dataset, DatasetItem, load_dataset
-    from .record import RunRecord
-    from .results import ItemResult, ScorerResult
-    from .store import open_store
+    from pytest_datasetrun.api import run_dataset
+    from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset
+    from pytest_datasetrun.record.results import ItemResult, ScorerResult
+    from pytest_datasetrun.record.run import RunRecord
+    from pytest_datasetrun.store.runstore import open_store
 
 # pydantic-backed names load on first use, so that importing the package (and so a plain pytest
 # run with the plugin installed) does not import pydantic.

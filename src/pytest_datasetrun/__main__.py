@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .cli import main
+from pytest_datasetrun.cli.main import main
 
 __all__ = ()
 

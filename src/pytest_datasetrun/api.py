@@ -10,10 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .dataset import Dataset, DatasetItem, load_dataset, validate_rows
-from .engine import Engine, Outcome, Settings
-from .environment import capture_environment
-from .record import (
+from pytest_datasetrun.analysis.repeats import repeat_summary
+from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset, validate_rows
+from pytest_datasetrun.engine.registry import Registry
+from pytest_datasetrun.engine.runner import Engine, Outcome, Settings
+from pytest_datasetrun.engine.targets import Target, as_target
+from pytest_datasetrun.record.results import jsonable
+from pytest_datasetrun.record.run import (
     DatasetInfo,
     RunRecord,
     ScorerInfo,
@@ -22,10 +25,7 @@ from .record import (
     count_items,
     new_run_id,
 )
-from .registry import Registry
-from .repeats import repeat_summary
-from .results import jsonable
-from .targets import Target, as_target
+from pytest_datasetrun.store.environment import capture_environment
 
 __all__ = ("run_dataset",)
 
@@ -129,7 +129,7 @@ def run_dataset(
     )
     record.exit_status = 0 if record.counts.passed == record.counts.selected else 1
     if store is not None:
-        from .store import write_run
+        from pytest_datasetrun.store.runstore import write_run
 
         write_run(Path(store), record)
     return record

@@ -1,0 +1,1 @@
+"""Reading runs: gates, comparison with a baseline, statistics, repeats, flakiness."""

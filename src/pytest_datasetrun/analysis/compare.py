@@ -1,0 +1,479 @@
+"""Compare a candidate run with a baseline, item by item.
+
+Items are paired by item id. For every scorer present in both runs the paired differences
+(candidate minus base) get a bootstrap confidence interval and a sign-flip permutation p-value
+(:mod:`pytest_datasetrun.analysis.stats`); a scorer *regresses* when its mean drops by more than the
+allowed delta **and** the drop is significant. Per item, verdict flips (passed -> failed, ...)
+and added or removed items are listed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from pytest_datasetrun.analysis import stats
+from pytest_datasetrun.analysis.gates import item_verdict, split_values
+from pytest_datasetrun.errors import ConfigError
+from pytest_datasetrun.record.results import ItemResult
+from pytest_datasetrun.record.run import RunRecord
+
+__all__ = (
+    "Comparison",
+    "ScorerComparison",
+    "compare_runs",
+    "parse_max_regression",
+    "render_comparison",
+)
+
+MaxRegression = Mapping[str, float] | float | None
+_DEFAULT_KEY = "*"  # in a max-regression mapping: the delta of every scorer not named
+_SHOWN_IDS = 10
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ScorerComparison(_Model):
+    """One scorer's paired comparison. Means are over the paired items only."""
+
+    id: str
+    name: str
+    n: int = 0
+    base_errors: int = 0
+    cand_errors: int = 0
+    base_mean: float | None = None
+    cand_mean: float | None = None
+    diff: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    significant: bool = False
+    max_regression: float = 0.0
+    regression: bool = False
+    improvement: bool = False
+    too_small: bool = False
+    mde: float | None = None
+    note: str = ""
+
+
+class Comparison(_Model):
+    """The comparison of a candidate run with its baseline (JSON-safe via ``model_dump``)."""
+
+    base_run: str
+    cand_run: str
+    base_name: str = ""
+    cand_name: str = ""
+    significance: float = 0.05
+    confidence: float = 0.95
+    seed: int = 0
+    method: str = "BCa bootstrap CI, sign-flip permutation test"
+    shared: int = 0
+    scorers: list[ScorerComparison] = Field(default_factory=list)
+    newly_failed: list[str] = Field(default_factory=list)
+    newly_passed: list[str] = Field(default_factory=list)
+    new_errors: list[str] = Field(default_factory=list)
+    fixed_errors: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    added: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def regressed(self) -> bool:
+        """Whether any scorer regressed significantly beyond its allowed delta."""
+        return any(s.regression for s in self.scorers)
+
+
+def compare_runs(
+    base: RunRecord,
+    cand: RunRecord,
+    *,
+    max_regression: MaxRegression = None,
+    significance: float = 0.05,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Comparison:
+    """Compare ``cand`` with ``base`` item by item.
+
+    :param base: the baseline run, with items.
+    :param cand: the candidate run, with items.
+    :param max_regression: the drop in mean score tolerated before a significant drop counts
+        as a regression: one delta for every scorer, or scorer id/name -> delta (the key
+        ``"*"`` sets the delta of the others). Default 0: any significant drop regresses.
+    :param significance: a p-value below this is significant.
+    :param confidence: the coverage of the confidence intervals.
+    :param seed: the seed of the resampling; the same runs and seed give the same result.
+    :returns: the :class:`Comparison`.
+    :raises ConfigError: ``significance``, ``confidence`` or a delta out of range.
+    """
+    _check_settings(significance, confidence, max_regression)
+    base_items, cand_items = _by_id(base), _by_id(cand)
+    shared = [item_id for item_id in base_items if item_id in cand_items]
+    comparison = Comparison(
+        base_run=base.run_id, cand_run=cand.run_id, base_name=base.name, cand_name=cand.name,
+        significance=significance, confidence=confidence, seed=seed, shared=len(shared),
+        removed=[item_id for item_id in base_items if item_id not in cand_items],
+        added=[item_id for item_id in cand_items if item_id not in base_items],
+    )  # fmt: skip
+    comparison.warnings = _run_warnings(base, cand, base_items, cand_items)
+    pairs = [(base_items[i], cand_items[i]) for i in shared]
+    _add_flips(comparison, pairs)
+    names = _scorer_names(base, cand, comparison.warnings)
+    deltas = _deltas(names, max_regression, comparison.warnings)
+    comparison.scorers = _compare_scorers(names, deltas, pairs, comparison)
+    return comparison
+
+
+def parse_max_regression(values: Iterable[str] | str | None) -> dict[str, float] | float | None:
+    """Parse ``--max-regression`` values: ``SCORER=DELTA`` or a bare ``DELTA`` for every scorer.
+
+    :param values: the option's values; each may hold several, comma-separated.
+    :returns: ``None`` when empty, a float when only a bare delta is given, else a mapping
+        (a bare delta then sits under the key ``"*"``).
+    :raises ConfigError: a value that is not a number in ``[0, 1]`` or names a scorer twice.
+    """
+    deltas: dict[str, float] = {}
+    for value in split_values(values):
+        scorer, sep, number = value.rpartition("=")
+        key = scorer.strip() if sep else _DEFAULT_KEY
+        if sep and not key:
+            raise ConfigError(f"--max-regression: {value!r} names no scorer; use SCORER=DELTA")
+        if key in deltas:
+            what = "a bare DELTA" if key == _DEFAULT_KEY else f"scorer '{key}'"
+            raise ConfigError(f"--max-regression: {what} is given twice ({value!r})")
+        deltas[key] = _delta(number, value)
+    if not deltas:
+        return None
+    return deltas[_DEFAULT_KEY] if list(deltas) == [_DEFAULT_KEY] else deltas
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """The comparison as terminal text: a per-scorer table, the item flips and any warnings.
+
+    :param comparison: the result of :func:`compare_runs`.
+    :returns: the text, ending with a newline.
+    """
+    c = comparison
+    lines = [
+        f"base      {c.base_run}  {c.base_name}".rstrip(),
+        f"candidate {c.cand_run}  {c.cand_name}".rstrip(),
+        f"{c.shared} shared items, {len(c.removed)} only in base, {len(c.added)} only in candidate; "
+        f"{c.confidence:.0%} CI, significance {c.significance:g}",
+        "",
+        *_scorer_table(c),
+        "",
+    ]
+    for title, ids in _flip_lists(c):
+        if ids:
+            lines.append(f"{title} ({len(ids)}): {_id_list(ids)}")
+    lines.extend(f"warning: {w}" for w in c.warnings)
+    regressed = [s.id for s in c.scorers if s.regression]
+    verdict = f"REGRESSION in {', '.join(regressed)}" if regressed else "no regression"
+    lines.append(f"result: {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+# -- pairing ------------------------------------------------------------------------------------
+
+
+def _by_id(record: RunRecord) -> dict[str, ItemResult]:
+    return {item.item_id: item for item in record.items}
+
+
+def _run_warnings(
+    base: RunRecord,
+    cand: RunRecord,
+    base_items: Mapping[str, ItemResult],
+    cand_items: Mapping[str, ItemResult],
+) -> list[str]:
+    warnings = []
+    base_data = sorted((d.name, d.sha256) for d in base.datasets)
+    cand_data = sorted((d.name, d.sha256) for d in cand.datasets)
+    if base_data != cand_data:
+        warnings.append(
+            f"the runs used different dataset files ({_datasets(base_data)} vs "
+            f"{_datasets(cand_data)}): items are paired by id, and a row may have changed"
+        )
+    for record, items, which in ((base, base_items, "base"), (cand, cand_items, "candidate")):
+        if record.status == "partial":
+            warnings.append(f"the {which} run {record.run_id} is partial (interrupted)")
+        if len(items) < len(record.items):
+            dropped = len(record.items) - len(items)
+            warnings.append(
+                f"the {which} run repeats item ids ({dropped} duplicates); "
+                "the last item with each id is compared"
+            )
+    if not set(base_items) & set(cand_items):
+        warnings.append("no item id is in both runs: nothing to compare")
+    return warnings
+
+
+def _datasets(data: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{name} sha256 {sha[:12]}" for name, sha in data) or "no dataset"
+
+
+def _add_flips(comparison: Comparison, pairs: Sequence[tuple[ItemResult, ItemResult]]) -> None:
+    for base, cand in pairs:
+        before, after = item_verdict(base), item_verdict(cand)
+        if before == "passed" and after == "failed":
+            comparison.newly_failed.append(cand.item_id)
+        elif before == "failed" and after == "passed":
+            comparison.newly_passed.append(cand.item_id)
+        if after == "errored" and before != "errored":
+            comparison.new_errors.append(cand.item_id)
+        elif before == "errored" and after in ("passed", "failed"):
+            comparison.fixed_errors.append(cand.item_id)
+
+
+def _scorer_names(base: RunRecord, cand: RunRecord, warnings: list[str]) -> dict[str, str]:
+    """Scorer id -> name for the scorers present in both runs, in the base run's order."""
+    base_names, cand_names = _scorers_of(base), _scorers_of(cand)
+    for names, other, which in (
+        (base_names, cand_names, "base"),
+        (cand_names, base_names, "candidate"),
+    ):
+        for sid in names:
+            if sid not in other:
+                warnings.append(f"scorer '{names[sid]}' ran only in the {which} run: not compared")
+    return {sid: name for sid, name in base_names.items() if sid in cand_names}
+
+
+def _scorers_of(record: RunRecord) -> dict[str, str]:
+    names = {info.id: info.name for info in record.scorers}
+    for item in record.items:
+        for score in item.scores:
+            names.setdefault(score.id, score.name)
+    return names
+
+
+def _deltas(
+    names: Mapping[str, str], max_regression: MaxRegression, warnings: list[str]
+) -> dict[str, float]:
+    if max_regression is None or isinstance(max_regression, (int, float)):
+        return dict.fromkeys(names, float(max_regression or 0.0))
+    known = set(names) | set(names.values()) | {_DEFAULT_KEY}
+    for key in max_regression:
+        if key not in known:
+            warnings.append(f"max-regression names scorer '{key}', which is not in both runs")
+    default = max_regression.get(_DEFAULT_KEY, 0.0)
+    return {
+        sid: max_regression.get(sid, max_regression.get(name, default))
+        for sid, name in names.items()
+    }
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+def _compare_scorers(
+    names: Mapping[str, str],
+    deltas: Mapping[str, float],
+    pairs: Sequence[tuple[ItemResult, ItemResult]],
+    comparison: Comparison,
+) -> list[ScorerComparison]:
+    results, values = [], []
+    for sid, name in names.items():
+        result = ScorerComparison(id=sid, name=name, max_regression=deltas[sid])
+        values.append(_paired_values(result, pairs))
+        results.append(result)
+    diffs = [[after - before for before, after in zip(*v, strict=True)] for v in values]
+    testable = [i for i, d in enumerate(diffs) if len(d) >= 2]
+    intervals = stats.paired_bootstrap_cis(
+        [diffs[i] for i in testable], comparison.confidence, seed=comparison.seed
+    )
+    ci_of = dict(zip(testable, intervals, strict=True))
+    for i, result in enumerate(results):
+        if result.n:
+            _fill_statistics(result, *values[i], diffs[i], ci_of.get(i), comparison)
+        result.note = _note(result, comparison.significance)
+    return results
+
+
+def _paired_values(
+    result: ScorerComparison, pairs: Sequence[tuple[ItemResult, ItemResult]]
+) -> tuple[list[float], list[float]]:
+    """The scorer's values on the items where it has one in both runs; counts the errors."""
+    base_values, cand_values = [], []
+    for base, cand in pairs:
+        before, after = _score_value(base, result.id), _score_value(cand, result.id)
+        result.base_errors += before is _ERRORED
+        result.cand_errors += after is _ERRORED
+        if isinstance(before, float) and isinstance(after, float):
+            base_values.append(before)
+            cand_values.append(after)
+    result.n = len(base_values)
+    return base_values, cand_values
+
+
+_ERRORED = object()
+
+
+def _score_value(item: ItemResult, sid: str) -> float | object | None:
+    """The scorer's value on the item, :data:`_ERRORED`, or ``None`` when it did not run."""
+    score = next((s for s in item.scores if s.id == sid), None)
+    if score is None:
+        return None
+    if score.error is not None or score.value is None:
+        return _ERRORED
+    return float(score.value)
+
+
+def _fill_statistics(
+    result: ScorerComparison,
+    base: list[float],
+    cand: list[float],
+    diffs: list[float],
+    interval: tuple[float, float] | None,
+    comparison: Comparison,
+) -> None:
+    result.base_mean = math.fsum(base) / len(base)
+    result.cand_mean = math.fsum(cand) / len(cand)
+    result.diff = math.fsum(diffs) / len(diffs)
+    if interval is None:  # a single pair
+        result.too_small = True
+        return
+    seed = comparison.seed
+    result.ci_low, result.ci_high = interval
+    result.p_value = stats.paired_permutation_test(diffs, seed=seed)
+    result.mde = stats.minimum_detectable_effect(diffs, alpha=comparison.significance)
+    result.significant = result.p_value < comparison.significance
+    result.regression = result.significant and -result.diff > result.max_regression
+    result.improvement = result.significant and result.diff > 0
+    cannot_reject = stats.min_attainable_p(len(diffs)) >= comparison.significance
+    blind_to_delta = result.max_regression > 0 and result.mde > result.max_regression
+    result.too_small = not result.significant and (cannot_reject or blind_to_delta)
+
+
+def _note(result: ScorerComparison, significance: float) -> str:
+    errors = _errors_note(result)
+    if result.n == 0:
+        return "no item has a value in both runs" + errors
+    if result.n == 1:
+        return "only 1 paired item: too small to tell" + errors
+    assert result.diff is not None and result.p_value is not None and result.mde is not None
+    if result.regression:
+        allowed = f" (allowed {result.max_regression:g})" if result.max_regression else ""
+        text = f"significant drop of {-result.diff:.3f}{allowed}"
+    elif result.significant:
+        text = f"significant {'rise' if result.diff > 0 else 'drop'} of {abs(result.diff):.3f}"
+        if result.diff < 0:
+            text += f", within the allowed {result.max_regression:g}"
+    elif result.mde == 0.0 and result.diff == 0.0:
+        text = "identical on every paired item"
+    elif stats.min_attainable_p(result.n) >= significance:
+        text = f"too small to tell: {result.n} pairs can never reach p < {significance:g}"
+    else:
+        text = (
+            f"no significant change; {result.n} pairs reliably detect changes of "
+            f"{result.mde:.3f} or more"
+        )
+        if result.too_small:
+            text += f", so a drop of {result.max_regression:g} is too small to tell"
+    return text + errors
+
+
+def _errors_note(result: ScorerComparison) -> str:
+    if not (result.base_errors or result.cand_errors):
+        return ""
+    return f"; errored (excluded): {result.base_errors} base, {result.cand_errors} candidate"
+
+
+def _check_settings(significance: float, confidence: float, max_regression: MaxRegression) -> None:
+    if not 0.0 < significance < 1.0:
+        raise ConfigError(f"the significance must be between 0 and 1, got {significance}")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"the confidence must be between 0 and 1, got {confidence}")
+    if max_regression is None:
+        return
+    deltas = (
+        [max_regression] if isinstance(max_regression, (int, float)) else max_regression.values()
+    )
+    for delta in deltas:
+        if not 0.0 <= delta <= 1.0:
+            raise ConfigError(f"a max-regression delta must be between 0 and 1, got {delta}")
+
+
+def _delta(text: str, value: str) -> float:
+    try:
+        delta = float(text)
+    except ValueError:
+        raise ConfigError(
+            f"--max-regression: {value!r} is not SCORER=DELTA or DELTA with a number DELTA"
+        ) from None
+    if not 0.0 <= delta <= 1.0:
+        raise ConfigError(f"--max-regression: {value!r} is out of range; DELTA must be in [0, 1]")
+    return delta
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _scorer_table(c: Comparison) -> list[str]:
+    headers = ["scorer", "n", "base", "cand", "diff", f"{c.confidence:.0%} CI", "p", "verdict"]
+    rows = [headers]
+    for s in c.scorers:
+        ci = "-" if s.ci_low is None else f"[{s.ci_low:+.3f}, {s.ci_high:+.3f}]"
+        rows.append([
+            s.id, str(s.n), _num(s.base_mean), _num(s.cand_mean), _num(s.diff, "+"), ci,
+            _p(s.p_value), _verdict(s),
+        ])  # fmt: skip
+    if len(rows) == 1:
+        return ["no scorer ran in both runs"]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(headers) - 1)]
+    return ["  ".join([*(row[i].ljust(w) for i, w in enumerate(widths)), row[-1]]) for row in rows]
+
+
+def _verdict(s: ScorerComparison) -> str:
+    if s.regression:
+        verdict = "REGRESSION"
+    elif s.too_small:
+        verdict = "too small to tell"
+    elif s.significant:
+        verdict = "improved" if s.diff and s.diff > 0 else "allowed drop"
+    elif s.mde == 0.0 and s.diff == 0.0:
+        return "identical"
+    else:
+        verdict = "no significant change"
+    return f"{verdict} {_short_note(s)}".rstrip()
+
+
+def _short_note(s: ScorerComparison) -> str:
+    parts = []
+    if s.mde is not None and not s.significant:
+        parts.append(f"MDE {s.mde:.3f}")
+    if s.max_regression and (s.regression or s.diff and s.diff < 0):
+        parts.append(f"max drop {s.max_regression:g}")
+    if s.base_errors or s.cand_errors:
+        parts.append(f"errors {s.base_errors}->{s.cand_errors}")
+    return f"({', '.join(parts)})" if parts else ""
+
+
+def _flip_lists(c: Comparison) -> list[tuple[str, list[str]]]:
+    return [
+        ("passed -> failed", c.newly_failed),
+        ("failed -> passed", c.newly_passed),
+        ("new errors", c.new_errors),
+        ("fixed errors", c.fixed_errors),
+        ("only in base", c.removed),
+        ("only in candidate", c.added),
+    ]
+
+
+def _id_list(ids: Sequence[str]) -> str:
+    shown = [i if len(i) <= 40 else i[:39] + "~" for i in ids[:_SHOWN_IDS]]
+    more = f" (+{len(ids) - _SHOWN_IDS} more)" if len(ids) > _SHOWN_IDS else ""
+    return ", ".join(shown) + more
+
+
+def _num(value: float | None, sign: str = "") -> str:
+    return "-" if value is None else f"{value:{sign}.3f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if value >= 0.0001 else "<0.0001"

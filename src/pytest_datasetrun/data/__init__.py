@@ -1,0 +1,1 @@
+"""Datasets: models, file formats and stable ids."""

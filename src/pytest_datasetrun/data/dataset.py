@@ -1,0 +1,189 @@
+"""Dataset models (``DatasetItem``, ``Dataset``) and the loader for every supported format."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pytest_datasetrun.data import formats
+from pytest_datasetrun.data.fields import EXPECTED_ALIASES, ROW_FIELDS
+from pytest_datasetrun.data.ids import content_id, unique_slugs
+from pytest_datasetrun.errors import DatasetError
+
+__all__ = ("DatasetItem", "Dataset", "load_dataset", "validate_rows", "ROW_FIELDS")
+
+
+class DatasetItem(BaseModel):
+    """One dataset row.
+
+    ``id`` is the raw id (given, or derived from the content); ``slug`` is the node-id-safe name
+    the pytest item gets. ``scorers`` lets one row add scorers or override their parameters.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = ""
+    input: Any
+    expected: Any = Field(default=None, validation_alias=AliasChoices(*EXPECTED_ALIASES))
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    scorers: list[Any] = Field(default_factory=list)
+    slug: str = ""
+    index: int = 0
+    line: int | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_to_str(cls, value: object) -> object:
+        if isinstance(value, bool) or value is None:
+            raise ValueError("must be a string or an integer")
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_from_string(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [tag.strip() for tag in value.replace(";", ",").split(",") if tag.strip()]
+        return value
+
+
+class Dataset(BaseModel):
+    """A loaded dataset file: its rows in file order plus what a run record needs to know."""
+
+    path: str
+    name: str
+    description: str | None = None
+    scorers: list[Any] = Field(default_factory=list)
+    items: list[DatasetItem]
+    sha256: str
+    format: str
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    def by_slug(self) -> dict[str, DatasetItem]:
+        return {item.slug: item for item in self.items}
+
+
+def load_dataset(path: str | Path, *, display: str | None = None) -> Dataset:
+    """Load and validate a dataset file (``.json``, ``.jsonl``, ``.csv``, ``.yaml``/``.yml``).
+
+    :param path: the file to read.
+    :param display: how the path is named in error messages (defaults to ``path``).
+    :raises DatasetError: naming the file, line or row, and field of the first problem.
+    """
+    path = Path(path)
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(shown, "file not found") from None
+    except IsADirectoryError:
+        raise DatasetError(shown, "is a directory, not a dataset file") from None
+    except OSError as exc:
+        raise DatasetError(shown, f"cannot be read ({exc.strerror})") from None
+    kind = formats.kind_of(path, shown)
+    parsed = formats.parse(kind, data, shown)
+    items = _validate_rows(parsed.rows, shown)
+    return Dataset(
+        path=str(path),
+        name=parsed.name or path.stem,
+        description=parsed.description,
+        scorers=parsed.scorers,
+        items=items,
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=kind,
+    )
+
+
+def validate_rows(name: str, rows: list[dict[str, Any]]) -> Dataset:
+    """A dataset from rows already in memory (for scripts and notebooks), validated like a file."""
+    import json
+
+    data = json.dumps(rows, sort_keys=True, default=repr).encode()
+    return Dataset(
+        path=name,
+        name=name.strip("<>"),
+        items=_validate_rows([formats.RawRow(row) for row in rows], name),
+        sha256=hashlib.sha256(data).hexdigest(),
+        format="memory",
+    )
+
+
+def _validate_rows(rows: list[formats.RawRow], shown: str) -> list[DatasetItem]:
+    items: list[DatasetItem] = []
+    for index, raw in enumerate(rows):
+        row = raw.data
+        if not isinstance(row, dict):
+            raise DatasetError(
+                shown,
+                f"a row must be an object, got {type(row).__name__}",
+                line=raw.line,
+                row=index + 1,
+            )
+        _check_fields(row, shown, raw.line, index)
+        try:
+            item = DatasetItem.model_validate(row)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"]) or None
+            raise DatasetError(
+                shown, error["msg"], line=raw.line, row=index + 1, field=field
+            ) from None
+        item.index = index
+        item.line = raw.line
+        items.append(item)
+    _assign_ids(items, shown)
+    return items
+
+
+def _check_fields(row: dict[str, Any], shown: str, line: int | None, index: int) -> None:
+    allowed = set(ROW_FIELDS) | set(EXPECTED_ALIASES)
+    for key in row:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise DatasetError(
+                shown,
+                f"unknown field{suggestion}; a row has {', '.join(ROW_FIELDS)} "
+                "(put anything else under 'metadata')",
+                line=line,
+                row=index + 1,
+                field=str(key),
+            )
+    given = [alias for alias in EXPECTED_ALIASES if alias in row]
+    if len(given) > 1:
+        raise DatasetError(
+            shown, f"give only one of {', '.join(given)}", line=line, row=index + 1, field=given[1]
+        )
+    if "input" not in row:
+        raise DatasetError(
+            shown, "required field is missing", line=line, row=index + 1, field="input"
+        )
+
+
+def _assign_ids(items: list[DatasetItem], shown: str) -> None:
+    first_row: dict[str, DatasetItem] = {}
+    auto_count: dict[str, int] = {}
+    for item in items:
+        if not item.id:
+            base = content_id(item.input, item.expected)
+            auto_count[base] = auto_count.get(base, 0) + 1
+            item.id = base if auto_count[base] == 1 else f"{base}-{auto_count[base]}"
+        previous = first_row.setdefault(item.id, item)
+        if previous is not item:
+            raise DatasetError(
+                shown,
+                f"duplicate id '{item.id}': also used by row {previous.index + 1}"
+                + (f" (line {previous.line})" if previous.line else ""),
+                line=item.line,
+                row=item.index + 1,
+                field="id",
+            )
+    for item, slug in zip(items, unique_slugs([item.id for item in items]), strict=True):
+        item.slug = slug

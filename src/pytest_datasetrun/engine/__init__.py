@@ -1,0 +1,1 @@
+"""Evaluating one row: targets, scorer specs and registry, scoring in isolation, concurrency."""

@@ -1,0 +1,274 @@
+"""Evaluating one dataset item: call the target (timeouts, retries, repeats), then every scorer.
+
+Nothing here depends on pytest, so scripts (``run_dataset``) and the plugin share it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_datasetrun.data.dataset import DatasetItem
+from pytest_datasetrun.engine.concurrency import LoopThread, TargetTimeout, run_with_timeout
+from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorer
+from pytest_datasetrun.engine.targets import Target
+from pytest_datasetrun.record.results import ItemResult, RepeatResult, ScorerResult, jsonable
+
+__all__ = ("Settings", "Engine", "Outcome", "REPEAT_POLICIES")
+
+REPEAT_POLICIES = ("all", "majority", "any")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Execution options that change how an item is evaluated.
+
+    :param repeat_policy: ``all``, ``majority``, ``any`` or ``rate:R`` (share of passing repeats).
+    """
+
+    timeout: float | None = None
+    max_retries: int = 0
+    retry_on: tuple[str, ...] = ()
+    backoff_base: float = 0.5
+    backoff_max: float = 20.0
+    repeat: int = 1
+    repeat_policy: str = "all"
+
+
+@dataclass
+class Outcome:
+    """An item's result plus the live exception of its target (for a traceback in pytest)."""
+
+    result: ItemResult
+    exception: BaseException | None = None
+
+
+@dataclass
+class _Attempt:
+    output: Any = None
+    exception: BaseException | None = None
+    attempts: int = 1
+    duration: float = 0.0
+    scores: list[ScorerResult] = field(default_factory=list)
+
+
+class Engine:
+    """Evaluates items against one target and a list of scorers."""
+
+    def __init__(
+        self,
+        target: Target,
+        scorers: Sequence[Scorer],
+        settings: Settings | None = None,
+        *,
+        loop: LoopThread | None = None,
+        row_scorers: Callable[[DatasetItem], Sequence[Scorer]] | None = None,
+        should_retry: Callable[[BaseException, int], bool | None] | None = None,
+    ) -> None:
+        self.target = target
+        self.scorers = list(scorers)
+        self.settings = settings or Settings()
+        self.loop = loop or LoopThread()
+        self._row_scorers = row_scorers
+        self._should_retry = should_retry
+        self.cancelled = threading.Event()
+
+    def evaluate(
+        self,
+        item: DatasetItem,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        node_id: str = "",
+        dataset: str = "",
+        worker: str | None = None,
+    ) -> Outcome:
+        """Evaluate one item; exceptions of the target are recorded, BaseExceptions propagate."""
+        kwargs = dict(kwargs or {})
+        if self.target.wants_item:
+            kwargs["item"] = item
+        started_at = time.time()
+        started = time.perf_counter()
+        scorers = self._scorers_for(item)
+        runs = [self._attempt(item, kwargs, scorers) for _ in range(max(1, self.settings.repeat))]
+        fields = self._outcome_fields(runs, scorers)
+        duration = time.perf_counter() - started
+        # One constructor call: assigning pydantic fields one by one costs more than scoring.
+        result = ItemResult(
+            item_id=item.id,
+            node_id=node_id,
+            dataset=dataset,
+            index=item.index,
+            input=item.input,
+            expected=item.expected,
+            tags=item.tags,
+            metadata=item.metadata,
+            started_at=started_at,
+            duration_s=duration,
+            finished_at=started_at + duration,
+            worker=worker,
+            **fields,
+        )
+        first_error = next((run.exception for run in runs if run.exception is not None), None)
+        return Outcome(
+            result, first_error if len(runs) == 1 or result.status == "errored" else None
+        )
+
+    def _scorers_for(self, item: DatasetItem) -> list[Scorer]:
+        if not item.scorers or self._row_scorers is None:
+            return self.scorers
+        extra = {s.key: s for s in self._row_scorers(item)}
+        merged = [extra.pop(s.key, s) for s in self.scorers]
+        return merged + list(extra.values())
+
+    def _attempt(
+        self, item: DatasetItem, kwargs: dict[str, Any], scorers: list[Scorer]
+    ) -> _Attempt:
+        run = self._call_target(item.input, kwargs)
+        if run.exception is None:
+            context = ScoringContext(item.expected, item.input, item, item.metadata, run.duration)
+            run.scores = [run_scorer(s, run.output, context, self._await) for s in scorers]
+        return run
+
+    def _call_target(self, value: Any, kwargs: dict[str, Any]) -> _Attempt:
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                output = self.target.unwrap(self._invoke(value, kwargs))
+                return _Attempt(
+                    output=output, attempts=attempt, duration=time.perf_counter() - started
+                )
+            except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
+                duration = time.perf_counter() - started
+                if attempt > self.settings.max_retries or not self._retryable(exc, attempt):
+                    return _Attempt(exception=exc, attempts=attempt, duration=duration)
+            delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+            if self.cancelled.wait(delay * random.uniform(0.5, 1.5)):
+                return _Attempt(
+                    exception=RuntimeError("cancelled while waiting to retry"), attempts=attempt
+                )
+
+    def _invoke(self, value: Any, kwargs: dict[str, Any]) -> Any:
+        timeout = self.settings.timeout
+        if self.target.is_async:
+            return self.loop.run(self.target.call(value, kwargs), timeout)
+        if timeout is None:
+            output = self.target.call(value, kwargs)
+        else:
+            output = run_with_timeout(lambda: self.target.call(value, kwargs), timeout)
+        return self._await(output) if inspect.isawaitable(output) else output
+
+    def _await(self, awaitable: Any) -> Any:
+        return self.loop.run(awaitable, self.settings.timeout)
+
+    def _retryable(self, exc: BaseException, attempt: int) -> bool:
+        if self._should_retry is not None:
+            verdict = self._should_retry(exc, attempt)
+            if verdict is not None:
+                return bool(verdict)
+        names = self.settings.retry_on
+        if not names:
+            return not isinstance(exc, TargetTimeout)
+        mro = type(exc).__mro__
+        return any(
+            name in (cls.__name__, f"{cls.__module__}.{cls.__qualname__}")
+            for cls in mro
+            for name in names
+        )
+
+    def _outcome_fields(self, runs: list[_Attempt], scorers: list[Scorer]) -> dict[str, Any]:
+        first = runs[0]
+        fields: dict[str, Any] = {
+            "output": jsonable(first.output),
+            "attempts": sum(run.attempts for run in runs),
+            "target_duration_s": statistics.fmean(run.duration for run in runs),
+        }
+        if len(runs) == 1:
+            fields["scores"] = first.scores
+            fields["status"] = _status(first)
+            fields.update(_error_fields(first.exception))
+            return fields
+        repeats = [
+            RepeatResult(
+                output=jsonable(run.output),
+                error=_describe(run.exception) if run.exception else None,
+                scores=run.scores,
+                duration_s=run.duration,
+                passed=_status(run) == "passed",
+            )
+            for run in runs
+        ]
+        scores = [_reduce(scorer, runs) for scorer in scorers]
+        errored = [run for run in runs if run.exception is not None]
+        if len(errored) == len(runs):
+            fields.update(_error_fields(errored[0].exception))
+            status = "errored"
+        elif any(score.error for score in scores):
+            status = "errored"
+        else:
+            verdicts = [repeat.passed for repeat in repeats]
+            passes = _policy_passes(self.settings.repeat_policy, verdicts)
+            status = "passed" if passes else "failed"
+        fields.update(repeats=repeats, scores=scores, status=status)
+        return fields
+
+
+def _status(run: _Attempt) -> str:
+    if run.exception is not None or any(score.error for score in run.scores):
+        return "errored"
+    return "failed" if any(score.passed is False for score in run.scores) else "passed"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _error_fields(exc: BaseException | None) -> dict[str, Any]:
+    if exc is None:
+        return {}
+    return {"error": _describe(exc), "error_type": type(exc).__name__}
+
+
+def _reduce(scorer: Scorer, runs: list[_Attempt]) -> ScorerResult:
+    per_run = [next((s for s in run.scores if s.id == scorer.key), None) for run in runs]
+    scored = [s for s in per_run if s is not None]
+    values = [s.value for s in scored if s.value is not None]
+    errors = [s.error for s in scored if s.error]
+    reduced = ScorerResult(
+        id=scorer.key,
+        name=scorer.name,
+        threshold=scorer.threshold,
+        duration_s=sum(s.duration_s for s in scored),
+        metadata={"repeat_values": [s.value for s in scored], "repeats": len(runs)},
+    )
+    if values:
+        reduced.value = statistics.fmean(values)
+        if scorer.threshold is not None:
+            reduced.passed = reduced.value >= scorer.threshold
+        reduced.reason = f"mean of {len(values)} repeats"
+    elif errors:
+        reduced.error = errors[0]
+    if errors and values:
+        reduced.reason = f"mean of {len(values)} repeats; {len(errors)} errored: {errors[0]}"
+    return reduced
+
+
+def _policy_passes(policy: str, verdicts: list[bool]) -> bool:
+    passed = sum(verdicts)
+    if policy == "all":
+        return passed == len(verdicts)
+    if policy == "any":
+        return passed > 0
+    if policy == "majority":
+        return passed * 2 > len(verdicts)
+    if policy.startswith("rate:"):
+        return passed / len(verdicts) >= float(policy[5:])
+    raise ValueError(f"unknown repeat policy {policy!r}")

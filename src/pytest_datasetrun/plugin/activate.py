@@ -1,0 +1,228 @@
+"""Turning the plugin on for a session that names datasets: options, validation, collection wiring."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_datasetrun.errors import DatasetrunError
+from pytest_datasetrun.plugin.context import RunContext
+from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
+from pytest_datasetrun.plugin.nodes import DatasetCase, DatasetFile
+from pytest_datasetrun.plugin.options import read_options
+from pytest_datasetrun.plugin.prefetch import make_scheduler
+from pytest_datasetrun.record.results import jsonable, to_payload
+
+__all__ = ("activate", "ItemHooks")
+
+_FREEZE_EVERY = 1000
+
+
+def activate(config: pytest.Config) -> None:
+    options = read_options(config)
+    ctx = RunContext(config, options)
+    ctx.scheduler = make_scheduler(ctx)
+    is_worker = hasattr(config, "workerinput")
+    if not is_worker:
+        # Validate on the controller (or only process) before any worker starts: one clean error.
+        try:
+            _validate(ctx)
+        except DatasetrunError as exc:
+            raise pytest.UsageError(f"datasetrun: {exc}") from None
+    if not is_worker:
+        _check_rootdir(config, options.datasets)
+    config.stash[context_key] = ctx
+    config.add_cleanup(ctx.close)
+    _add_dataset_args(config, options.datasets)
+    config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
+    if not is_worker:
+        from pytest_datasetrun.plugin.recorder import RunRecorder
+
+        recorder = RunRecorder(ctx)
+        config.pluginmanager.register(recorder, "datasetrun-recorder")
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(recorder.xdist_hooks(), "datasetrun-xdist")
+
+
+def _check_rootdir(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
+    outside = [path for path in datasets if not path.is_relative_to(config.rootpath)]
+    if len(outside) > 1:
+        raise pytest.UsageError(
+            f"datasetrun: {', '.join(map(str, outside))} are outside the rootdir {config.rootpath}, so their "
+            "rows would share node ids (::id); run pytest from a directory above them or pass --rootdir"
+        )
+    if outside:
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"datasetrun: {outside[0]} is outside the rootdir {config.rootpath}, so its items get node ids "
+                "without a file part (::id); run pytest from a directory above the dataset or pass --rootdir"
+            ),
+            stacklevel=2,
+        )
+
+
+def _validate(ctx: RunContext) -> None:
+    """Everything that can be checked before the target and scorers are known."""
+    from pytest_datasetrun.engine.spec import parse_spec
+
+    options = ctx.options
+    for spec in options.scorers:
+        parse_spec(spec)
+    if options.fail_under or options.min_pass_rate or options.max_errors:
+        from pytest_datasetrun.analysis.gates import parse_gates
+
+        parse_gates(list(options.fail_under), options.min_pass_rate, options.max_errors)
+    if options.max_regression:
+        from pytest_datasetrun.analysis.compare import parse_max_regression
+
+        parse_max_regression(list(options.max_regression))
+    for path in options.datasets:
+        _validate_specs(ctx, ctx.dataset(path))
+    if options.baseline:
+        # Before any target is called: a typo in --baseline must not cost a whole run.
+        from pytest_datasetrun.store.runstore import open_store
+
+        open_store(ctx.store_path).resolve(options.baseline)
+
+
+def _validate_specs(ctx: RunContext, dataset: Any) -> None:
+    from pytest_datasetrun.engine.spec import parse_spec
+    from pytest_datasetrun.errors import DatasetError
+    from pytest_datasetrun.plugin.context import display_path
+
+    shown = display_path(ctx.config, Path(dataset.path))
+    for spec in dataset.scorers:
+        parse_spec(spec, source=f"{shown}: scorers")
+    for item in dataset.items:
+        for spec in item.scorers:
+            try:
+                parse_spec(spec)
+            except DatasetrunError as exc:
+                message = str(exc).removeprefix("--scorer: ").removeprefix("--scorer ")
+                raise DatasetError(
+                    shown, message, line=item.line, row=item.index + 1, field="scorers"
+                ) from None
+
+
+def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
+    """Make pytest collect the datasets.
+
+    ``--dataset`` without positional args makes a dataset-only run (``testpaths`` is not
+    collected); ini datasets and positional args add to what pytest collects anyway.
+    """
+    if config.getoption("dataset") and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(p) for p in datasets]
+        return
+    base = config.invocation_params.dir
+    covered = [(base / arg.split("::", 1)[0]).resolve() for arg in config.args]
+    config.args.extend(
+        str(p) for p in datasets if not any(p == c or c in p.parents for c in covered)
+    )
+
+
+def _process_ends_with_session(config: pytest.Config) -> bool:
+    """True for an xdist worker or the ``pytest`` command itself, whose process exits next.
+
+    Unfreezing there would only make the interpreter's final collection rescan every object
+    (a second per 10,000 rows); a pytest run inside another program (pytester, a notebook)
+    unfreezes, so that its objects can be collected afterwards.
+    """
+    return hasattr(config, "workerinput") or tuple(config.invocation_params.args) == tuple(
+        sys.argv[1:]
+    )
+
+
+class ItemHooks:
+    """Collection and reporting hooks active in every process of a dataset run."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.paths = set(ctx.options.datasets)
+        self.names = {path.name for path in self.paths}
+        self.meta_sent: set[str] = set()
+        self.reported = 0
+        self.summarising = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_terminal_summary(self) -> None:
+        # From here on (short test summary) the plain outcome word reads better than the scores.
+        self.summarising = True
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The collected tree, and the results as they accumulate, live for the whole session:
+        # moving them out of the garbage collector's generations stops every full collection
+        # from rescanning them (see benchmarks/RESULTS.md).
+        gc.freeze()
+        if not _process_ends_with_session(self.ctx.config):
+            self.ctx.config.add_cleanup(gc.unfreeze)
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
+        # Called for every file pytest visits: resolve (a syscall) only a file with a dataset's name.
+        if file_path.name in self.names and (
+            file_path in self.paths or file_path.resolve() in self.paths
+        ):
+            return DatasetFile.from_parent(parent, path=file_path)
+        return None
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self.ctx.scheduler.release(nodeid)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if (
+            call.when == "call"
+            and isinstance(item, DatasetCase)
+            and not item.stash.get(emitting_key, False)
+        ):
+            outcome = item.stash.get(outcome_key, None)
+            if outcome is not None:
+                report.datasetrun = to_payload(outcome.result)
+                del item.stash[outcome_key]  # the payload is all that is kept
+                self.reported += 1
+                if self.reported % _FREEZE_EVERY == 0:
+                    gc.freeze()
+                key = str(item.path)
+                if key not in self.meta_sent:
+                    self.meta_sent.add(key)
+                    report.datasetrun_meta = self._meta(item)
+        return report
+
+    def _meta(self, item: DatasetCase) -> dict[str, Any]:
+        target = self.ctx.target
+        engine = self.ctx.engine(Path(item.path))
+        return {
+            "dataset": str(item.path),
+            "target": {"id": target.id, "name": target.name, "kind": target.kind},
+            "scorers": [
+                {
+                    "id": s.key,
+                    "name": s.name,
+                    "threshold": s.threshold,
+                    "params": jsonable(s.params),
+                }
+                for s in engine.scorers
+            ],
+        }
+
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
+        payload = getattr(report, "datasetrun", None)
+        if (
+            payload is None
+            or report.when != "call"
+            or config.option.verbose <= 0
+            or self.summarising
+        ):
+            return None
+        if isinstance(report, pytest.SubtestReport) or hasattr(report, "wasxfail"):
+            return None  # pytest's own xfail/xpass words and counts
+        from pytest_datasetrun.report.render import verbose_scores
+
+        word = "PASSED" if report.passed else "FAILED"
+        markup = {"green": True} if report.passed else {"red": True}
+        letter = "." if report.passed else "F"
+        return report.outcome, letter, (f"{word} [{verbose_scores(payload)}]", markup)

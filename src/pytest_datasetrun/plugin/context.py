@@ -1,0 +1,174 @@
+"""Per-process state of a dataset run: loaded datasets, the resolved target and scorers, engines."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset
+from pytest_datasetrun.engine.concurrency import LoopThread
+from pytest_datasetrun.engine.registry import Registry
+from pytest_datasetrun.engine.runner import Engine, Settings
+from pytest_datasetrun.engine.scorer import Scorer
+from pytest_datasetrun.engine.targets import Target
+from pytest_datasetrun.errors import ConfigError
+from pytest_datasetrun.plugin.options import Options
+
+__all__ = ("RunContext", "display_path")
+
+
+def display_path(config: pytest.Config, path: Path) -> str:
+    """How a dataset path is named to the user: relative to the invocation dir when possible."""
+    try:
+        return os.path.relpath(path, config.invocation_params.dir)
+    except ValueError:
+        return str(path)
+
+
+class RowScheduler(Protocol):
+    """When rows are evaluated: :mod:`pytest_datasetrun.plugin.prefetch` implements it."""
+
+    def outcome(self, item: Any, request: pytest.FixtureRequest) -> Any: ...
+
+    def release(self, nodeid: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _NoScheduler:
+    def outcome(self, item: Any, request: pytest.FixtureRequest) -> Any:
+        raise RuntimeError("no scheduler: the run context was not activated")
+
+    def release(self, nodeid: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class RunContext:
+    """Everything one pytest process needs to evaluate dataset items."""
+
+    def __init__(self, config: pytest.Config, options: Options) -> None:
+        self.config = config
+        self.options = options
+        self.loop = LoopThread()
+        self._datasets: dict[Path, Dataset] = {}
+        self._registry: Registry | None = None
+        self._target: Target | None = None
+        self._engines: dict[Path, Engine] = {}
+        self._row_cache: dict[tuple[str, int], list[Scorer]] = {}
+        self.interrupted: dict[str, str] = {}
+        # From xdist's own handshake, not the environment, which a nested run inherits.
+        workerinput = getattr(config, "workerinput", None)
+        self.worker: str | None = workerinput.get("workerid") if workerinput else None
+        # Set by activation (plugin.prefetch builds it from this context).
+        self.scheduler: RowScheduler = _NoScheduler()
+
+    def dataset(self, path: Path) -> Dataset:
+        """Load (once per process) and validate a dataset file."""
+        if path not in self._datasets:
+            self._datasets[path] = load_dataset(path, display=display_path(self.config, path))
+        return self._datasets[path]
+
+    @property
+    def store_path(self) -> Path:
+        """The run store this session writes to and reads its baseline from."""
+        return self.options.store or self.config.rootpath / ".datasetrun" / "runs.json"
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            hook = self.config.hook
+            self._registry = Registry.discover(
+                self.config.pluginmanager.get_plugins(),
+                _flatten(hook.pytest_datasetrun_targets(config=self.config)),
+                _flatten(hook.pytest_datasetrun_scorers(config=self.config)),
+            )
+        return self._registry
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            if not self.options.target:
+                raise ConfigError(
+                    "no target given: pass --target REF (or set datasetrun_target in the ini file). "
+                    + self.registry.targets.listing()
+                    + "."
+                )
+            self._target = self.registry.resolve_target(self.options.target)
+        return self._target
+
+    def engine(self, path: Path) -> Engine:
+        """The engine for one dataset: target + (target, dataset file, command line/ini) scorers."""
+        if path not in self._engines:
+            dataset = self.dataset(path)
+            scorers = self._scorers(dataset)
+            settings = Settings(
+                timeout=self.options.item_timeout,
+                max_retries=self.options.max_retries,
+                retry_on=self.options.retry_on,
+                repeat=self.options.repeat,
+                repeat_policy=self.options.repeat_policy,
+            )
+            self._engines[path] = Engine(
+                self.target,
+                scorers,
+                settings,
+                loop=self.loop,
+                row_scorers=lambda item, d=dataset: self._row_scorers(d, item),
+                should_retry=self._should_retry,
+            )
+        return self._engines[path]
+
+    def _scorers(self, dataset: Dataset) -> list[Scorer]:
+        return self.registry.resolve_scorers(
+            [
+                (f"target {self.target.id!r}", self.target.scorers),
+                (f"{display_path(self.config, Path(dataset.path))}: scorers", dataset.scorers),
+                ("--scorer", self.options.scorers),
+            ]
+        )
+
+    def _row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
+        key = (dataset.path, item.index)
+        if key not in self._row_cache:
+            self._row_cache[key] = self._resolve_row_scorers(dataset, item)
+        return self._row_cache[key]
+
+    def validate_rows(self, dataset: Dataset) -> None:
+        """Resolve every row's own scorers now, so a bad spec is a collection error, not a failing item."""
+        for item in dataset.items:
+            if item.scorers:
+                self._row_scorers(dataset, item)
+
+    def _resolve_row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
+        source = f"{display_path(self.config, Path(dataset.path))}, row {item.index + 1}: scorers"
+        return self.registry.resolve_row_scorers(
+            self.engine(Path(dataset.path)).scorers, item.scorers, source
+        )
+
+    def _should_retry(self, exc: BaseException, attempt: int) -> bool | None:
+        return self.config.hook.pytest_datasetrun_should_retry(exc=exc, attempt=attempt)
+
+    def engine_cancel(self) -> None:
+        """Stop retries that are waiting (used when the session stops early)."""
+        for engine in self._engines.values():
+            engine.cancelled.set()
+
+    def close(self) -> None:
+        self.engine_cancel()
+        self.scheduler.close()
+        self.loop.close()
+
+
+def _flatten(results: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in results:
+        if value is None:
+            continue
+        flat.extend(value if isinstance(value, (list, tuple)) else [value])
+    return flat

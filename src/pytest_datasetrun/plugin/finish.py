@@ -1,0 +1,114 @@
+"""Session end on the writing process: gates, baseline comparison, storing.
+
+Each step is a function of the run context and the record; :func:`finish_run` returns what
+happened (messages, the comparison) and the recorder keeps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_datasetrun.errors import DatasetrunError
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.plugin.context import RunContext
+    from pytest_datasetrun.record.run import RunRecord
+
+__all__ = ("Finished", "finish_run")
+
+
+@dataclass
+class Finished:
+    """What finishing a run produced: lines for the terminal and the baseline comparison."""
+
+    messages: list[str] = field(default_factory=list)
+    comparison: Any = None
+
+
+def finish_run(ctx: RunContext, session: pytest.Session, record: RunRecord) -> Finished:
+    """Gate, compare, announce and store the record; set the session's exit status."""
+    done = Finished()
+    config = ctx.config
+    gates_failed = _apply_gates(ctx, record, done)
+    regression = _compare_baseline(ctx, record, done)
+    if (gates_failed or regression) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        record.exit_status = int(session.exitstatus)
+    hook = config.hook
+    for item in record.items:
+        hook.pytest_datasetrun_item_result(result=item, config=config)
+    if ctx.options.store is not None:
+        _write(ctx, record, done)
+    hook.pytest_datasetrun_run_finished(record=record, config=config)
+    return done
+
+
+def _write(ctx: RunContext, record: RunRecord, done: Finished) -> None:
+    from pytest_datasetrun.store.runstore import write_run
+
+    store = ctx.options.store
+    assert store is not None
+    try:
+        outcome = write_run(store, record)
+    except DatasetrunError as exc:
+        done.messages.append(f"ERROR: the run was not stored: {exc}")
+        return
+    except OSError as exc:
+        done.messages.append(f"ERROR: the run was not stored in {store}: {exc}")
+        return
+    recovered = getattr(outcome, "recovered_from", None)
+    if recovered is not None:
+        done.messages.append(
+            f"ERROR: the run store {recovered} cannot be read, so it was left untouched; "
+            f"this run was written to {outcome.path} instead"
+        )
+    done.messages.append(f"run {record.run_id} stored in {_rel(ctx, outcome.path)}")
+
+
+def _apply_gates(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+    options = ctx.options
+    if not (options.fail_under or options.min_pass_rate or options.max_errors):
+        return False
+    from pytest_datasetrun.analysis.gates import evaluate_gates, parse_gates
+
+    try:
+        spec = parse_gates(list(options.fail_under), options.min_pass_rate, options.max_errors)
+    except DatasetrunError as exc:
+        done.messages.append(f"ERROR: {exc}")
+        return True
+    record.gates = evaluate_gates(record, spec)
+    return any(not gate.passed for gate in record.gates)
+
+
+def _compare_baseline(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+    options = ctx.options
+    if not options.baseline:
+        return False
+    from pytest_datasetrun.analysis.compare import compare_runs, parse_max_regression
+    from pytest_datasetrun.store.runstore import open_store
+
+    try:
+        base = open_store(ctx.store_path).get(options.baseline)
+        limits = (
+            parse_max_regression(list(options.max_regression)) if options.max_regression else None
+        )
+        comparison = compare_runs(
+            base, record, max_regression=limits, significance=options.significance
+        )
+    except DatasetrunError as exc:
+        done.messages.append(f"ERROR: baseline comparison failed: {exc}")
+        return True
+    record.comparison = comparison.model_dump(mode="json")
+    done.comparison = comparison
+    return bool(comparison.regressed)
+
+
+def _rel(ctx: RunContext, path: object) -> str:
+    try:
+        return Path(str(path)).relative_to(ctx.config.invocation_params.dir).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,326 @@
+"""The process that writes the run (xdist controller, or the only process): gathers every item's
+result from the reports as they stream in, then builds, gates and stores one run record."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_datasetrun.plugin.context import RunContext
+from pytest_datasetrun.record.results import ItemResult, from_payload
+from pytest_datasetrun.record.run import (
+    DatasetInfo,
+    RunRecord,
+    ScorerInfo,
+    TargetInfo,
+    aggregate_scores,
+    count_items,
+    new_run_id,
+)
+from pytest_datasetrun.store.environment import capture_environment
+
+__all__ = ("RunRecorder",)
+
+
+class RunRecorder:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.started = datetime.now(timezone.utc)
+        self.started_clock = time.perf_counter()
+        self.run_id = new_run_id(self.started)
+        self.selected: list[str] | None = None
+        self.results: dict[str, str] = {}
+        self.fallback: dict[str, ItemResult] = {}
+        self.overrides: dict[str, tuple[str, str]] = {}
+        self.meta: dict[str, dict[str, Any]] = {}
+        self.crashed = False
+        self.record: RunRecord | None = None
+        self.messages: list[str] = []
+        self.workers = 0
+        self.comparison: Any = None
+        # nodeid -> (dataset path, row index), filled once collection is known
+        self.cases: dict[str, tuple[str, int]] = {}
+
+    # -- which items were selected -------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from pytest_datasetrun.plugin.nodes import DatasetCase
+
+        if hasattr(self.config, "workerinput") or _is_xdist_controller(self.config):
+            return
+        cases = [item for item in session.items if isinstance(item, DatasetCase)]
+        self.cases = {item.nodeid: (str(item.path), item.row.index) for item in cases}
+        self.selected = list(self.cases)
+
+    def node_collection_finished(self, ids: list[str]) -> None:
+        if self.selected is not None:
+            return
+        known = self._known_ids()
+        self.cases = {nodeid: known[nodeid] for nodeid in ids if nodeid in known}
+        self.selected = list(self.cases)
+
+    def _known_ids(self) -> dict[str, tuple[str, int]]:
+        root = self.config.rootpath
+        known: dict[str, tuple[str, int]] = {}
+        for path in self.ctx.options.datasets:
+            dataset = self.ctx.dataset(path)
+            prefix = Path(os.path.relpath(path, root)).as_posix()
+            for item in dataset.items:
+                known[f"{prefix}::{item.slug}"] = (str(path), item.index)
+        return known
+
+    # -- results as they arrive ----------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if isinstance(report, pytest.SubtestReport):
+            return
+        # Taken off the report (the terminal has shown it by now), so one copy lives, here.
+        payload = report.__dict__.pop("datasetrun", None)
+        if payload is not None:
+            self.results[report.nodeid] = payload
+            meta = getattr(report, "datasetrun_meta", None)
+            if meta:
+                self.meta.setdefault(meta["dataset"], meta)
+            self._pytest_verdict(report, payload)
+            return
+        if report.nodeid in self.results:
+            if report.when == "teardown" and report.failed:
+                self.overrides[report.nodeid] = ("errored", f"teardown: {_error_text(report)}")
+            return
+        if report.nodeid not in self.cases:
+            return
+        if report.skipped:
+            self._fallback(report, "skipped", None)
+        elif report.failed and report.when in ("setup", "call", "???"):
+            if report.when == "???":
+                self.crashed = True
+            self._fallback(report, "errored", _error_text(report))
+
+    def _pytest_verdict(self, report: pytest.TestReport, payload: str) -> None:
+        """pytest has the last word on a row's outcome: xfail, strict xpass, plugins' changes."""
+        if report.skipped and hasattr(report, "wasxfail"):
+            self.overrides[report.nodeid] = ("skipped", f"xfail: {report.wasxfail}")
+        elif report.failed and '"status":"passed"' in payload:
+            self.overrides[report.nodeid] = ("failed", _error_text(report))
+
+    def _fallback(self, report: pytest.TestReport, status: str, error: str | None) -> None:
+        error_type = "crash" if report.when == "???" else None
+        self.fallback[report.nodeid] = self._row_result(report.nodeid, status, error, error_type)
+
+    def _row_result(
+        self, nodeid: str, status: str, error: str | None = None, error_type: str | None = None
+    ) -> ItemResult:
+        """A result made from the dataset row alone, for a row that produced none."""
+        path, index = self.cases[nodeid]
+        row = self.ctx.dataset(Path(path)).items[index]
+        return ItemResult(
+            item_id=row.id,
+            node_id=nodeid,
+            dataset=path,
+            index=index,
+            input=row.input,
+            expected=row.expected,
+            status=status,  # type: ignore[arg-type]
+            error=error,
+            error_type=error_type,
+            tags=row.tags,
+            metadata=row.metadata,
+        )
+
+    # -- the record ----------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        option = self.config.option
+        if (
+            option.collectonly
+            or getattr(option, "setuponly", False)
+            or getattr(option, "setupplan", False)
+        ):
+            return  # nothing was evaluated
+        if not self.selected and not self.results:
+            self.messages.append("no dataset items were selected, so no run was recorded")
+            return
+        record = self.build(exitstatus)
+        self.record = record
+        # The record holds every result now: free the raw payloads before it is written.
+        self.results.clear()
+        self.fallback.clear()
+        from pytest_datasetrun.plugin.finish import finish_run
+
+        done = finish_run(self.ctx, session, record)
+        self.messages.extend(done.messages)
+        self.comparison = done.comparison
+
+    def build(self, exitstatus: int) -> RunRecord:
+        finished = datetime.now(timezone.utc)
+        items = self._items()
+        counts = count_items(items)
+        interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+        scorers = self._scorer_infos()
+        target = self._target_info()
+        return RunRecord(
+            run_id=self.run_id,
+            name=self.ctx.options.run_name or _default_name(self.ctx, target),
+            status="partial" if counts.not_run or interrupted or self.crashed else "completed",
+            started_at=self.started,
+            finished_at=finished,
+            duration_s=round(time.perf_counter() - self.started_clock, 6),
+            exit_status=int(exitstatus),
+            datasets=self._dataset_infos(items),
+            target=target,
+            scorers=scorers,
+            options=self.ctx.options.recorded(),
+            environment=capture_environment(self.config.rootpath, self._workers(items)),
+            counts=counts,
+            aggregates=aggregate_scores(items, scorers),
+            repeats=self._repeats(items),
+            items=items,
+        )
+
+    def _workers(self, items: list[ItemResult]) -> int:
+        requested = getattr(self.config.option, "numprocesses", None)
+        if isinstance(requested, int) and _is_xdist_controller(self.config):
+            return requested
+        return len({item.worker for item in items if item.worker})
+
+    def _repeats(self, items: list[ItemResult]) -> dict[str, Any] | None:
+        options = self.ctx.options
+        if options.repeat <= 1:
+            return None
+        from pytest_datasetrun.analysis.repeats import repeat_summary
+
+        return repeat_summary(items, options.repeat, options.repeat_policy)
+
+    def _items(self) -> list[ItemResult]:
+        order = {str(p): n for n, p in enumerate(self.ctx.options.datasets)}
+        items: list[ItemResult] = []
+        for nodeid in self.selected or list(self.results):
+            payload = self.results.get(nodeid)
+            if payload is not None:
+                item = from_payload(payload)
+                if nodeid in self.overrides:
+                    item.status, item.error = self.overrides[nodeid]  # type: ignore[assignment]
+                items.append(item)
+            elif nodeid in self.fallback:
+                items.append(self.fallback[nodeid])
+            elif nodeid in self.ctx.interrupted:
+                items.append(self._row_result(nodeid, "errored", self.ctx.interrupted[nodeid]))
+            elif nodeid in self.cases:
+                items.append(self._row_result(nodeid, "not_run"))
+        items.sort(key=lambda r: (order.get(r.dataset, len(order)), r.index))
+        return items
+
+    def _dataset_infos(self, items: list[ItemResult]) -> list[DatasetInfo]:
+        infos = []
+        for path in self.ctx.options.datasets:
+            dataset = self.ctx.dataset(path)
+            infos.append(
+                DatasetInfo(
+                    path=_display(self.config, path),
+                    name=dataset.name,
+                    sha256=dataset.sha256,
+                    total=dataset.total,
+                    selected=sum(1 for item in items if item.dataset == str(path)),
+                    format=dataset.format,
+                )
+            )
+        return infos
+
+    def _target_info(self) -> TargetInfo | None:
+        for meta in self.meta.values():
+            return TargetInfo(**meta["target"])
+        ref = self.ctx.options.target
+        return TargetInfo(id=ref, name=ref, kind="unknown") if ref else None
+
+    def _scorer_infos(self) -> list[ScorerInfo]:
+        seen: dict[str, ScorerInfo] = {}
+        for meta in self.meta.values():
+            for scorer in meta["scorers"]:
+                seen.setdefault(scorer["id"], ScorerInfo(**scorer))
+        return list(seen.values())
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        _terminal_summary(self, terminalreporter)
+
+    def xdist_hooks(self) -> object:
+        return _XdistHooks(self)
+
+
+class _XdistHooks:
+    """Registered only when xdist is installed (its hooks are unknown otherwise)."""
+
+    def __init__(self, recorder: RunRecorder) -> None:
+        self.recorder = recorder
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.recorder.node_collection_finished(ids)
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        concurrency = self.recorder.ctx.options.max_concurrency
+        if concurrency <= 1 or config.getoption("dist") != "load":
+            return None
+        from pytest_datasetrun.plugin.xdist import PrefetchLoadScheduling
+
+        return PrefetchLoadScheduling(config, log, depth=concurrency + 1)
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.recorder.workers += 1
+        if error:
+            self.recorder.crashed = True
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return bool(
+        getattr(config.option, "dist", "no") != "no"
+        and getattr(config.option, "numprocesses", None)
+    )
+
+
+def _display(config: pytest.Config, path: Path) -> str:
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _error_text(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message)
+    text = report.longreprtext.strip().splitlines()
+    return text[-1] if text else f"failed during {report.when}"
+
+
+def _default_name(ctx: RunContext, target: TargetInfo | None) -> str:
+    datasets = "+".join(ctx.dataset(p).name for p in ctx.options.datasets)
+    return f"{datasets}@{target.id}" if target else datasets
+
+
+def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
+    from pytest_datasetrun.report.summary import summary_lines
+
+    lines = summary_lines(recorder.record) if recorder.record is not None else []
+    if not lines and not recorder.messages:
+        return
+    terminalreporter.write_sep("=", "datasetrun")
+    for line in lines:
+        terminalreporter.write_line(line)
+    record = recorder.record
+    if record is not None and record.gates:
+        from pytest_datasetrun.analysis.gates import render_gates
+
+        terminalreporter.write_sep("-", "quality gate")
+        terminalreporter.write_line(render_gates(record.gates).rstrip("\n"))
+    comparison = getattr(recorder, "comparison", None)
+    if comparison is not None:
+        from pytest_datasetrun.analysis.compare import render_comparison
+
+        terminalreporter.write_sep("-", "baseline comparison")
+        terminalreporter.write_line(render_comparison(comparison).rstrip("\n"))
+    for message in recorder.messages:
+        terminalreporter.write_line(message, red=message.startswith("ERROR"))

@@ -1,0 +1,65 @@
+"""Aligned plain-text tables and the pass/fail marks used in them, for the CLI and the plugin."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Sequence
+
+__all__ = ("marks", "num", "render_table")
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    width: int | None = None,
+    flexible: Sequence[int] | None = None,
+) -> str:
+    """An aligned plain-text table that fits in ``width`` columns where it can.
+
+    :param headers: the column titles.
+    :param rows: the cells, as strings.
+    :param width: the line width (default: the terminal's, 100 when not a terminal).
+    :param flexible: the columns that may be truncated to fit (default: all but the first).
+    :returns: the table, one line per row plus the header, ending with a newline.
+    """
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    flexible = range(1, len(headers)) if flexible is None else flexible
+    cells = [[_one_line(cell) for cell in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    gap = 2
+    while sum(widths) + gap * (len(widths) - 1) > width:
+        widest = max(flexible, key=lambda i: widths[i], default=None)
+        if widest is None or widths[widest] <= max(8, len(headers[widest])):
+            break
+        widths[widest] -= 1
+    lines = [
+        (" " * gap).join(_fit(cell, widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in cells
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text.ljust(width)
+    ellipsis = "…" if marks()[0] == "✓" else "~"
+    return text[: width - 1] + ellipsis
+
+
+def num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def marks() -> tuple[str, str, str]:
+    """Pass/fail/error marks; ASCII when stdout cannot encode check marks."""
+    try:
+        "✓✗…".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return "ok", "x", "E"
+    return "✓", "✗", "E"
