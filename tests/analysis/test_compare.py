@@ -13,12 +13,12 @@ from pytest_datasetrun.analysis.compare import (
     Comparison,
     compare_runs,
     parse_max_regression,
-    render_comparison,
 )
 from pytest_datasetrun.cli.compare import register
 from pytest_datasetrun.errors import ConfigError, StoreError
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
 from pytest_datasetrun.record.run import DatasetInfo, RunRecord, ScorerInfo
+from pytest_datasetrun.report.comparison import render_comparison
 from pytest_datasetrun.store.runstore import write_run
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

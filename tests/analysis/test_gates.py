@@ -12,11 +12,11 @@ from pytest_datasetrun.analysis.gates import (
     item_has_error,
     item_verdict,
     parse_gates,
-    render_gates,
 )
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
 from pytest_datasetrun.record.run import RunRecord, ScorerInfo, aggregate_scores, count_items
+from pytest_datasetrun.report.gates import render_gates
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

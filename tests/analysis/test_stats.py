@@ -9,7 +9,7 @@ from itertools import product
 
 import pytest
 
-from pytest_datasetrun.analysis import stats
+from pytest_datasetrun.analysis import resampling, stats
 
 # Student (1908) sleep data as in R's ``sleep``: extra hours of sleep under two drugs, same
 # 10 patients. Differences drug 2 - drug 1. R's ``t.test(extra ~ group, paired = TRUE)``
@@ -182,10 +182,10 @@ def test_bootstrap_ci_covers_the_true_mean_about_95_percent_of_the_time() -> Non
 
 def test_binomial_draws_have_the_right_mean_and_variance() -> None:
     rng = random.Random(4)
-    draws = [stats._binomial(rng, 50, 0.3) for _ in range(20_000)]
+    draws = [resampling._binomial(rng, 50, 0.3) for _ in range(20_000)]
     assert statistics.fmean(draws) == pytest.approx(15.0, abs=0.1)
     assert statistics.pvariance(draws) == pytest.approx(10.5, rel=0.05)
-    assert {stats._binomial(rng, 9, 0.0), stats._binomial(rng, 9, 1.0)} == {0, 9}
+    assert {resampling._binomial(rng, 9, 0.0), resampling._binomial(rng, 9, 1.0)} == {0, 9}
 
 
 def test_bootstrap_ci_is_deterministic_and_degenerate_for_constant_data() -> None:

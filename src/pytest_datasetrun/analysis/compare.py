@@ -25,12 +25,10 @@ __all__ = (
     "ScorerComparison",
     "compare_runs",
     "parse_max_regression",
-    "render_comparison",
 )
 
 MaxRegression = Mapping[str, float] | float | None
 _DEFAULT_KEY = "*"  # in a max-regression mapping: the delta of every scorer not named
-_SHOWN_IDS = 10
 
 
 class _Model(BaseModel):
@@ -149,32 +147,6 @@ def parse_max_regression(values: Iterable[str] | str | None) -> dict[str, float]
     if not deltas:
         return None
     return deltas[_DEFAULT_KEY] if list(deltas) == [_DEFAULT_KEY] else deltas
-
-
-def render_comparison(comparison: Comparison) -> str:
-    """The comparison as terminal text: a per-scorer table, the item flips and any warnings.
-
-    :param comparison: the result of :func:`compare_runs`.
-    :returns: the text, ending with a newline.
-    """
-    c = comparison
-    lines = [
-        f"base      {c.base_run}  {c.base_name}".rstrip(),
-        f"candidate {c.cand_run}  {c.cand_name}".rstrip(),
-        f"{c.shared} shared items, {len(c.removed)} only in base, {len(c.added)} only in candidate; "
-        f"{c.confidence:.0%} CI, significance {c.significance:g}",
-        "",
-        *_scorer_table(c),
-        "",
-    ]
-    for title, ids in _flip_lists(c):
-        if ids:
-            lines.append(f"{title} ({len(ids)}): {_id_list(ids)}")
-    lines.extend(f"warning: {w}" for w in c.warnings)
-    regressed = [s.id for s in c.scorers if s.regression]
-    verdict = f"REGRESSION in {', '.join(regressed)}" if regressed else "no regression"
-    lines.append(f"result: {verdict}")
-    return "\n".join(lines) + "\n"
 
 
 # -- pairing ------------------------------------------------------------------------------------
@@ -407,73 +379,3 @@ def _delta(text: str, value: str) -> float:
     if not 0.0 <= delta <= 1.0:
         raise ConfigError(f"--max-regression: {value!r} is out of range; DELTA must be in [0, 1]")
     return delta
-
-
-# -- rendering ----------------------------------------------------------------------------------
-
-
-def _scorer_table(c: Comparison) -> list[str]:
-    headers = ["scorer", "n", "base", "cand", "diff", f"{c.confidence:.0%} CI", "p", "verdict"]
-    rows = [headers]
-    for s in c.scorers:
-        ci = "-" if s.ci_low is None else f"[{s.ci_low:+.3f}, {s.ci_high:+.3f}]"
-        rows.append([
-            s.id, str(s.n), _num(s.base_mean), _num(s.cand_mean), _num(s.diff, "+"), ci,
-            _p(s.p_value), _verdict(s),
-        ])  # fmt: skip
-    if len(rows) == 1:
-        return ["no scorer ran in both runs"]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(headers) - 1)]
-    return ["  ".join([*(row[i].ljust(w) for i, w in enumerate(widths)), row[-1]]) for row in rows]
-
-
-def _verdict(s: ScorerComparison) -> str:
-    if s.regression:
-        verdict = "REGRESSION"
-    elif s.too_small:
-        verdict = "too small to tell"
-    elif s.significant:
-        verdict = "improved" if s.diff and s.diff > 0 else "allowed drop"
-    elif s.mde == 0.0 and s.diff == 0.0:
-        return "identical"
-    else:
-        verdict = "no significant change"
-    return f"{verdict} {_short_note(s)}".rstrip()
-
-
-def _short_note(s: ScorerComparison) -> str:
-    parts = []
-    if s.mde is not None and not s.significant:
-        parts.append(f"MDE {s.mde:.3f}")
-    if s.max_regression and (s.regression or s.diff and s.diff < 0):
-        parts.append(f"max drop {s.max_regression:g}")
-    if s.base_errors or s.cand_errors:
-        parts.append(f"errors {s.base_errors}->{s.cand_errors}")
-    return f"({', '.join(parts)})" if parts else ""
-
-
-def _flip_lists(c: Comparison) -> list[tuple[str, list[str]]]:
-    return [
-        ("passed -> failed", c.newly_failed),
-        ("failed -> passed", c.newly_passed),
-        ("new errors", c.new_errors),
-        ("fixed errors", c.fixed_errors),
-        ("only in base", c.removed),
-        ("only in candidate", c.added),
-    ]
-
-
-def _id_list(ids: Sequence[str]) -> str:
-    shown = [i if len(i) <= 40 else i[:39] + "~" for i in ids[:_SHOWN_IDS]]
-    more = f" (+{len(ids) - _SHOWN_IDS} more)" if len(ids) > _SHOWN_IDS else ""
-    return ", ".join(shown) + more
-
-
-def _num(value: float | None, sign: str = "") -> str:
-    return "-" if value is None else f"{value:{sign}.3f}"
-
-
-def _p(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4f}" if value >= 0.0001 else "<0.0001"

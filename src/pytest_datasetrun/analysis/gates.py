@@ -27,7 +27,6 @@ __all__ = (
     "item_has_error",
     "item_verdict",
     "parse_gates",
-    "render_gates",
     "split_values",
 )
 
@@ -102,27 +101,6 @@ def evaluate_gates(record: RunRecord, spec: GateSpec) -> list[GateResult]:
     if spec.max_errors is not None or spec.max_error_rate is not None:
         results.append(_errors(record, spec))
     return results
-
-
-def render_gates(results: Iterable[GateResult]) -> str:
-    """The "quality gate" terminal section: one line per gate, then the verdict.
-
-    :param results: the evaluated gates.
-    :returns: the text, ending with a newline; empty when there are no gates.
-    """
-    results = list(results)
-    if not results:
-        return ""
-    width = max(len(r.gate) for r in results)
-    limit_width = max(len(r.limit) for r in results)
-    lines = [
-        f"  {'PASS' if r.passed else 'FAIL'}  {r.gate:<{width}}  {_show(r):>7}  "
-        f"{r.limit:<{limit_width}}  {r.detail}".rstrip()
-        for r in results
-    ]
-    failed = sum(not r.passed for r in results)
-    verdict = f"FAILED ({failed} of {len(results)} gates)" if failed else "passed"
-    return "\n".join([f"quality gate: {verdict}", *lines]) + "\n"
 
 
 def item_has_error(item: ItemResult) -> bool:
@@ -249,12 +227,3 @@ def _errors(record: RunRecord, spec: GateSpec) -> GateResult:
     passed = errors <= spec.max_errors
     limit = f"<= {spec.max_errors}"
     return GateResult(gate="errors", value=errors, limit=limit, passed=passed, detail=detail)
-
-
-def _show(result: GateResult) -> str:
-    value = result.value
-    if value is None:
-        return "-"
-    if result.gate == "errors":
-        return f"{value * 100:.1f}%" if result.limit.endswith("%") else str(int(value))
-    return f"{value:.3f}"

@@ -1,8 +1,8 @@
 """Small-sample statistics for comparing runs: paired bootstrap CI, sign-flip test, MDE, pass@k.
 
 Pure Python and deterministic: every random quantity comes from ``random.Random(seed)``.
-The resampling loops avoid a Python step per item where they can (see :func:`_multinomial_sums`
-and :func:`_sign_flip_sums`), so comparing 1,000 pairs on several scorers takes well under a
+The resampling loops avoid a Python step per item where they can (see
+:mod:`pytest_datasetrun.analysis.resampling`), so comparing 1,000 pairs on several scorers takes well under a
 second.
 """
 
@@ -11,11 +11,18 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+
+from pytest_datasetrun.analysis.resampling import (
+    CIMethod,
+    interval,
+    multinomial_sums,
+    resampled_sums,
+    sign_flip_sums,
+    subset_sums,
+)
 
 __all__ = (
     "BOOTSTRAP_RESAMPLES",
@@ -36,10 +43,9 @@ __all__ = (
 BOOTSTRAP_RESAMPLES = 2000
 PERMUTATION_RESAMPLES = 5000  # cheaper per resample, and p-values near 0.05 need more
 EXACT_MAX_N = 16  # the sign-flip test enumerates all 2**n signs up to here (65,536 sums)
-CIMethod = Literal["bca", "percentile"]
+
 _NORMAL = statistics.NormalDist()
 _LEVEL_COST = 24  # a multinomial category costs about as much as drawing 24 items one by one
-_CHUNK = 8  # items per precomputed subset-sum table in the sign-flip test (one random byte each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +131,16 @@ def paired_bootstrap_cis(
         counts = sorted(Counter(column).items())
         if (len(counts) - 1) * _LEVEL_COST < len(column):
             observed[i] = math.fsum(value * count for value, count in counts)  # as resampled
-            sums[i] = _multinomial_sums(counts, n_resamples, random.Random(seed))
+            sums[i] = multinomial_sums(counts, n_resamples, random.Random(seed))
         else:
             by_length.setdefault(len(column), []).append(i)
     for positions in by_length.values():
-        shared = _resampled_sums([data[i] for i in positions], n_resamples, random.Random(seed))
+        shared = resampled_sums([data[i] for i in positions], n_resamples, random.Random(seed))
         for i, column_sums in zip(positions, shared, strict=True):
             sums[i] = column_sums
     alpha = (1.0 - confidence) / 2
     return [
-        _interval(column, total, resampled, alpha, method)
+        interval(column, total, resampled, alpha, method)
         for column, total, resampled in zip(data, observed, sums, strict=True)
     ]
 
@@ -167,10 +173,10 @@ def paired_permutation_test(
     floor = observed - 1e-9 * total  # flipped sums round differently: keep exact ties as ties
     # A sign pattern flips the subset S, giving the sum total - 2 * sum(S).
     if len(magnitudes) <= EXACT_MAX_N:
-        subset_sums = _subset_sums(magnitudes)
-        hits = sum(1 for s in subset_sums if abs(total - 2.0 * s) >= floor)
-        return hits / len(subset_sums)
-    sums = _sign_flip_sums(magnitudes, n_resamples, random.Random(seed))
+        every_sum = subset_sums(magnitudes)
+        hits = sum(1 for s in every_sum if abs(total - 2.0 * s) >= floor)
+        return hits / len(every_sum)
+    sums = sign_flip_sums(magnitudes, n_resamples, random.Random(seed))
     hits = sum(1 for s in sums if abs(total - 2.0 * s) >= floor)
     return (hits + 1) / (n_resamples + 1)
 
@@ -256,138 +262,6 @@ def pass_hat_k(n: int, c: int, k: int) -> float:
     """
     _check_counts(n, c, k)
     return math.comb(c, k) / math.comb(n, k)
-
-
-# -- resampling ---------------------------------------------------------------------------------
-
-
-def _interval(
-    data: list[float], observed: float, sums: list[float], alpha: float, method: CIMethod
-) -> tuple[float, float]:
-    """The interval from the bootstrap resample sums of ``data`` (none: ``data`` is constant)."""
-    if not sums:
-        return data[0], data[0]
-    sums.sort()
-    n = len(data)
-    levels = _bca_levels(data, observed, sums, alpha) if method == "bca" else None
-    low_q, high_q = levels or (alpha, 1.0 - alpha)
-    return _quantile(sums, low_q) / n, _quantile(sums, high_q) / n
-
-
-# Scores usually take few distinct values (pass/fail diffs are -1, 0 or 1): then a resample is
-# drawn as multinomial counts of the values, a few C-level bit operations per value instead of
-# one Python step per item. Otherwise the resampled positions are drawn one by one, once for
-# all the columns of that length. Both ways draw exactly from the bootstrap distribution.
-
-
-def _multinomial_sums(
-    counts: list[tuple[float, int]], n_resamples: int, rng: random.Random
-) -> list[float]:
-    values, weights = [v for v, _ in counts], [c for _, c in counts]
-    n = sum(weights)
-    draws = (_multinomial(rng, n, weights) for _ in range(n_resamples))
-    return [math.fsum(map(float.__mul__, values, draw)) for draw in draws]
-
-
-def _resampled_sums(
-    columns: list[list[float]], n_resamples: int, rng: random.Random
-) -> list[list[float]]:
-    """Resample sums of equally long columns; the positions are what ``rng.choices`` draws."""
-    positions = range(len(columns[0]))
-    getters = [column.__getitem__ for column in columns]
-    sums: list[list[float]] = [[] for _ in columns]
-    for _ in range(n_resamples):
-        drawn = rng.choices(positions, k=len(positions))
-        for column_sums, getter in zip(sums, getters, strict=True):
-            column_sums.append(sum(map(getter, drawn)))
-    return sums
-
-
-def _multinomial(rng: random.Random, n: int, weights: list[int]) -> list[float]:
-    """Counts of ``n`` draws from categories weighted ``weights`` (conditional binomials)."""
-    remaining_weight = sum(weights)
-    draws: list[float] = []
-    for weight in weights[:-1]:
-        count = _binomial(rng, n, weight / remaining_weight)
-        draws.append(float(count))
-        n -= count
-        remaining_weight -= weight
-    draws.append(float(n))
-    return draws
-
-
-def _binomial(rng: random.Random, n: int, p: float) -> int:
-    """An exact Binomial(n, p) draw, comparing uniforms with ``p`` one binary digit at a time.
-
-    A trial whose next random bit is below ``p``'s digit succeeds, above it fails, equal goes
-    on; ``popcount`` decides all undecided trials at once, so it takes about ``log2(n) + 2``
-    rounds whatever ``p`` is.
-    """
-    successes = 0
-    while n and p > 0.0:
-        p *= 2.0
-        digit = p >= 1.0
-        if digit:
-            p -= 1.0
-        ones = rng.getrandbits(n).bit_count()
-        if digit:
-            successes += n - ones
-            n = ones
-        else:
-            n -= ones
-    return successes
-
-
-def _sign_flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> list[float]:
-    """Sums of random subsets of ``magnitudes``: one random byte picks a subset of 8 items."""
-    tables = [_subset_sums(magnitudes[i : i + _CHUNK]) for i in range(0, len(magnitudes), _CHUNK)]
-    tables[-1] = (tables[-1] * (256 // len(tables[-1])))[:256]  # pad: high bits pick no item
-    return [
-        sum(map(list.__getitem__, tables, rng.randbytes(len(tables)))) for _ in range(n_resamples)
-    ]
-
-
-def _subset_sums(values: list[float]) -> list[float]:
-    """``sums[mask]`` is the sum of the values whose bit is set in ``mask``."""
-    sums = [0.0]
-    for value in values:
-        sums += [s + value for s in sums]
-    return sums
-
-
-def _bca_levels(
-    data: list[float], observed: float, sums: list[float], alpha: float
-) -> tuple[float, float] | None:
-    """The BCa-adjusted quantile levels, or ``None`` when the adjustment is undefined."""
-    # Resample sums equal to the observed one count half (mid-rank, as scipy does); "equal"
-    # allows for rounding, since a resample adds the same values in another order.
-    tie = 1e-9 * math.fsum(abs(d) for d in data)
-    below, upto = bisect_left(sums, observed - tie), bisect_right(sums, observed + tie)
-    share_below = (below + upto) / (2 * len(sums))
-    if not 0.0 < share_below < 1.0:
-        return None
-    bias = _NORMAL.inv_cdf(share_below)
-    mean = observed / len(data)
-    deviations = [d - mean for d in data]
-    # The jackknife acceleration of the mean reduces to the skewness of the data.
-    acceleration = math.fsum(d**3 for d in deviations) / (
-        6.0 * math.fsum(d * d for d in deviations) ** 1.5
-    )
-    levels = []
-    for z in (_NORMAL.inv_cdf(alpha), _NORMAL.inv_cdf(1.0 - alpha)):
-        denominator = 1.0 - acceleration * (bias + z)
-        if denominator <= 0.0:
-            return None
-        levels.append(_NORMAL.cdf(bias + (bias + z) / denominator))
-    return levels[0], levels[1]
-
-
-def _quantile(ordered: list[float], q: float) -> float:
-    """The ``q`` quantile with linear interpolation (numpy's default)."""
-    position = q * (len(ordered) - 1)
-    low = min(int(position), len(ordered) - 1)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # -- argument checks ----------------------------------------------------------------------------

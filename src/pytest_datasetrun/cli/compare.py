@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pytest_datasetrun.analysis.compare import compare_runs, parse_max_regression, render_comparison
+from pytest_datasetrun.analysis.compare import compare_runs, parse_max_regression
 from pytest_datasetrun.analysis.flaky import FlakyItem, HistoryEntry, flaky_items, item_history
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_REGRESSION, store_from_args
 from pytest_datasetrun.errors import ConfigError, StoreError
 from pytest_datasetrun.record.run import RunRecord
+from pytest_datasetrun.report.comparison import render_comparison
 from pytest_datasetrun.report.table import render_table
 
 if TYPE_CHECKING:

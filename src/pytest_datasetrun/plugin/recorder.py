@@ -312,13 +312,13 @@ def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
     record = recorder.record
     if record is not None and record.gates:
-        from pytest_datasetrun.analysis.gates import render_gates
+        from pytest_datasetrun.report.gates import render_gates
 
         terminalreporter.write_sep("-", "quality gate")
         terminalreporter.write_line(render_gates(record.gates).rstrip("\n"))
     comparison = getattr(recorder, "comparison", None)
     if comparison is not None:
-        from pytest_datasetrun.analysis.compare import render_comparison
+        from pytest_datasetrun.report.comparison import render_comparison
 
         terminalreporter.write_sep("-", "baseline comparison")
         terminalreporter.write_line(render_comparison(comparison).rstrip("\n"))
