@@ -45,6 +45,8 @@ __all__ = (
     "ratio",
     "add_common_args",
     "workdir",
+    "AGAINST",
+    "use_against",
     "use_snapshot",
 )
 
@@ -270,6 +272,25 @@ def use_snapshot(root: Path) -> str:
     return commit
 
 
+# Set by use_against(): (label, env) of an earlier commit measured beside the current code.
+AGAINST: list[tuple[str, dict[str, str]]] = []
+
+
+def use_against(root: Path, ref: str) -> str:
+    """Also measure ``git archive REF src``, interleaved with the current code in the same run."""
+    commit = _git("rev-parse", "--short", ref)
+    if not commit:
+        raise BenchError(f"--against: {ref!r} is not a commit")
+    target = root / f"against-{commit}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "src"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    AGAINST.append((f"@{commit}", {"PYTHONPATH": str(target / "src")}))
+    return commit
+
+
 def _git(*args: str) -> str:
     try:
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
@@ -323,6 +344,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="measure the committed src/ (git archive HEAD), not the working tree",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also measure the plugin at git REF, interleaved in the same run (bench_overhead)",
+    )
 
 
 @contextlib.contextmanager
@@ -348,5 +374,7 @@ def script_main(
     with workdir(args.dir, args.keep) as root:
         if args.snapshot:
             use_snapshot(root)
+        if args.against:
+            use_against(root, args.against)
         section = run(root, args.repeat, args.quick)
     print(machine_info() + "\n\n" + section)

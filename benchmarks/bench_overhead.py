@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import (  # noqa: E402 - the sibling module, found through the path above
+    AGAINST,
     MODES,
     PYTEST,
     Config,
@@ -141,6 +142,16 @@ def item_configs(projects: dict[str, Path], rows: int, mode: str) -> list[Config
             plugin,
             expect,
             before=lambda: _clear_store(plugin),
+        ),
+        *(
+            Config(
+                f"plugin{label} --no-run-store {mode}",
+                (*PYTEST, *flags, *PLUGIN_ARGS, "--no-run-store"),
+                plugin,
+                expect,
+                env=env,
+            )
+            for label, env in AGAINST
         ),
     ]
 
