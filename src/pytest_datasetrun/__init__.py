@@ -20,6 +20,7 @@ __all__ = (
     "load_dataset",
     "ItemResult",
     "ScorerResult",
+    "Usage",
     "RunRecord",
     "open_store",
     "run_dataset",
@@ -37,7 +38,7 @@ from pytest_datasetrun.score import Score
 if TYPE_CHECKING:
     from pytest_datasetrun.api import run_dataset
     from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset
-    from pytest_datasetrun.record.results import ItemResult, ScorerResult
+    from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
     from pytest_datasetrun.record.run import RunRecord
     from pytest_datasetrun.store.runstore import open_store
 
@@ -49,6 +50,7 @@ _LAZY = {
     "load_dataset": "dataset",
     "ItemResult": "results",
     "ScorerResult": "results",
+    "Usage": "results",
     "RunRecord": "record",
     "open_store": "store",
     "run_dataset": "api",

@@ -18,7 +18,14 @@ from pytest_datasetrun.data.dataset import DatasetItem
 from pytest_datasetrun.engine.concurrency import LoopThread, TargetTimeout, run_with_timeout
 from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorer
 from pytest_datasetrun.engine.targets import Target
-from pytest_datasetrun.record.results import ItemResult, RepeatResult, ScorerResult, jsonable
+from pytest_datasetrun.engine.usage import read_usage, sum_usage
+from pytest_datasetrun.record.results import (
+    ItemResult,
+    RepeatResult,
+    ScorerResult,
+    Usage,
+    jsonable,
+)
 
 __all__ = ("Settings", "Engine", "Outcome", "REPEAT_POLICIES")
 
@@ -56,6 +63,7 @@ class _Attempt:
     attempts: int = 1
     duration: float = 0.0
     scores: list[ScorerResult] = field(default_factory=list)
+    usage: Usage | None = None
 
 
 class Engine:
@@ -141,9 +149,14 @@ class Engine:
             attempt += 1
             started = time.perf_counter()
             try:
-                output = self.target.unwrap(self._invoke(value, kwargs))
+                raw = self._invoke(value, kwargs)
+                usage = read_usage(raw)
+                output = self.target.unwrap(raw)
                 return _Attempt(
-                    output=output, attempts=attempt, duration=time.perf_counter() - started
+                    output=output,
+                    attempts=attempt,
+                    duration=time.perf_counter() - started,
+                    usage=usage,
                 )
             except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
                 duration = time.perf_counter() - started
@@ -189,6 +202,7 @@ class Engine:
             "output": jsonable(first.output),
             "attempts": sum(run.attempts for run in runs),
             "target_duration_s": statistics.fmean(run.duration for run in runs),
+            "usage": sum_usage(run.usage for run in runs),
         }
         if len(runs) == 1:
             fields["scores"] = first.scores

@@ -13,6 +13,7 @@ from pydantic_core import to_jsonable_python
 
 __all__ = (
     "ItemStatus",
+    "Usage",
     "ScorerResult",
     "RepeatResult",
     "ItemResult",
@@ -45,6 +46,25 @@ def _fallback(value: object) -> Any:
     except Exception as exc:  # noqa: BLE001 - a broken __repr__
         text = f"<unrepresentable {type(value).__name__}: {exc}>"
     return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "…"
+
+
+class Usage(BaseModel):
+    """Tokens a call spent, as the result reported them (``model`` is the model the server named)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    model: str | None = None
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            model=self.model or other.model,
+        )
 
 
 class ScorerResult(BaseModel):
@@ -109,6 +129,8 @@ class ItemResult(BaseModel):
     finished_at: float = 0.0
     worker: str | None = None
     repeats: list[RepeatResult] = Field(default_factory=list)
+    # Tokens the target spent on this item (all attempts and repeats); None when not reported.
+    usage: Usage | None = None
 
     def score(self, scorer_id: str) -> ScorerResult | None:
         """The result of the scorer with this id (or name), if it ran on this item."""
