@@ -128,7 +128,9 @@ def test_rows_without_id_keep_their_id_when_rows_move(project, qa):
     assert first[0] in second and first[1] in second
 
 
-def test_plain_pytest_run_does_not_import_pydantic_or_tinydb(pytester):
+def test_plain_pytest_run_does_not_import_pydantic_or_tinydb(pytester, monkeypatch):
+    # Other installed plugins may import pydantic themselves (langsmith's does): load only ours.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(
         test_plain="""
         import sys
