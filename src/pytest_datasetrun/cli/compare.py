@@ -19,6 +19,7 @@ from pytest_datasetrun.cli.common import EXIT_OK, EXIT_REGRESSION, store_from_ar
 from pytest_datasetrun.errors import ConfigError, StoreError
 from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.report.comparison import render_comparison
+from pytest_datasetrun.report.escape import safe_text
 from pytest_datasetrun.report.table import render_table
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def run_compare(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.json:
         _dump_json(comparison.model_dump(mode="json"), out)
     else:
-        out.write(render_comparison(comparison))
+        out.write(safe_text(render_comparison(comparison), multiline=True))
     return EXIT_REGRESSION if comparison.regressed else EXIT_OK
 
 
@@ -160,7 +161,7 @@ def _runs_with_items(args: argparse.Namespace) -> list[RunRecord]:
             try:
                 run.items = store.items(run.run_id)
             except StoreError as exc:  # one damaged run should not hide the history
-                print(f"warning: skipped: {exc}", file=sys.stderr)
+                print(safe_text(f"warning: skipped: {exc}"), file=sys.stderr)
                 continue
             records.append(run)
     return records
@@ -222,5 +223,4 @@ def _marks(verdicts: list[str]) -> str:
 
 
 def _dump_json(data: object, out: TextIO) -> None:
-    json.dump(data, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    out.write(safe_text(json.dumps(data, indent=2, ensure_ascii=False), multiline=True) + "\n")

@@ -7,12 +7,13 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from pytest_datasetrun.cli.common import EXIT_OK, store_from_args
 from pytest_datasetrun.errors import DatasetrunError
 from pytest_datasetrun.record.results import ScorerResult
 from pytest_datasetrun.record.run import RunRecord
+from pytest_datasetrun.report.escape import safe_text
 
 __all__ = ("EXPORT_FIELDS", "export_rows", "register_export")
 
@@ -33,7 +34,11 @@ def register_export(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 def _cmd_export(args: argparse.Namespace) -> int:
     record = store_from_args(args).get(args.run)
     if args.output is None:
-        _write_export(record, args.format, sys.stdout)
+        # JSON escapes decode to the same text; CSV is escaped only when a terminal shows it.
+        escape = args.format != "csv" or sys.stdout.isatty()
+        _write_export(
+            record, args.format, cast(TextIO, _SafeWriter(sys.stdout)) if escape else sys.stdout
+        )
         return EXIT_OK
     try:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
@@ -88,3 +93,13 @@ def _csv_cells(row: dict[str, Any]) -> dict[str, Any]:
     if row["passed"] is not None:
         cells["passed"] = "true" if row["passed"] else "false"
     return cells
+
+
+class _SafeWriter:
+    """A text stream that escapes control characters on their way to the terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(safe_text(text, multiline=True))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pytest_datasetrun.cli import compare, export, runs
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_USAGE, STORE_HELP
 from pytest_datasetrun.errors import DatasetrunError
+from pytest_datasetrun.report.escape import safe_text
 
 __all__ = ("COMMANDS", "build_parser", "main")
 
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except DatasetrunError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        print(safe_text(f"{parser.prog}: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `... | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -12,6 +12,7 @@ from typing import TextIO
 from pytest_datasetrun.cli.common import EXIT_OK, store_from_args
 from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
+from pytest_datasetrun.report.escape import safe_text
 from pytest_datasetrun.report.table import marks, num, render_table
 
 __all__ = ("register_runs", "register_show")
@@ -33,7 +34,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps([run.summary() for run in shown], indent=2) + "\n")
     elif not shown:
-        sys.stdout.write(f"no runs in store {store.path}\n")
+        sys.stdout.write(safe_text(f"no runs in store {store.path}") + "\n")
     else:
         sys.stdout.write(render_table(*_runs_table(shown), flexible=(1, 4, 5)))
         if len(shown) < len(runs):
@@ -92,16 +93,16 @@ def _cmd_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     record = store_from_args(args).get(args.run)
     if args.json:
-        out.write(record.model_dump_json(indent=2) + "\n")
+        out.write(safe_text(record.model_dump_json(indent=2), multiline=True) + "\n")
         return EXIT_OK
-    out.write(_header(record) + "\n")
+    out.write(safe_text(_header(record), multiline=True) + "\n")
     out.write(render_table(*_aggregate_table(record)) + "\n")
     if record.gates:
         yes, no, _ = marks()
         gates = [
             f"  {yes if g.passed else no} {g.gate} {g.limit}: {num(g.value)}" for g in record.gates
         ]
-        out.write("gates\n" + "\n".join(gates) + "\n\n")
+        out.write(safe_text("gates\n" + "\n".join(gates) + "\n\n", multiline=True))
     items = (
         [i for i in record.items if i.status in ("failed", "errored")]
         if args.failed

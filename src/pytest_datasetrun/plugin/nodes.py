@@ -11,6 +11,7 @@ import pytest
 
 from pytest_datasetrun.errors import ConfigError, DatasetrunError
 from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
+from pytest_datasetrun.report.escape import safe_text
 from pytest_datasetrun.report.render import failure_text
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class DatasetFile(pytest.File):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str | TerminalRepr:  # type: ignore[override]
         if isinstance(excinfo.value, DatasetrunError):
-            return f"datasetrun: {excinfo.value}"
+            return safe_text(f"datasetrun: {excinfo.value}", multiline=True)
         return super().repr_failure(excinfo)
 
 
@@ -158,11 +159,13 @@ class DatasetCase(pytest.Function):
             for score in chosen:
                 with subtests.test(msg=score.id):
                     if score.error:
-                        raise CaseFailure(f"{score.id} errored: {score.error}")
+                        raise CaseFailure(safe_text(f"{score.id} errored: {score.error}"))
                     if score.passed is False:
                         raise CaseFailure(
-                            f"{score.id} = {_fmt(score.value)} < {score.threshold:g}"
-                            + (f": {score.reason}" if score.reason else "")
+                            safe_text(
+                                f"{score.id} = {_fmt(score.value)} < {score.threshold:g}"
+                                + (f": {score.reason}" if score.reason else "")
+                            )
                         )
         finally:
             self.stash[emitting_key] = False
@@ -172,16 +175,20 @@ class DatasetCase(pytest.Function):
     ) -> str | TerminalRepr:
         outcome = self.stash.get(outcome_key, None)
         if isinstance(excinfo.value, DatasetrunError):
-            return f"datasetrun: {excinfo.value}"
+            return safe_text(f"datasetrun: {excinfo.value}", multiline=True)
         if isinstance(excinfo.value, CaseFailure):
             return excinfo.getrepr(style="value")
         if outcome is not None and excinfo.value is outcome.exception:
             tbstyle = self.config.getoption("tbstyle", "auto")
-            return excinfo.getrepr(
+            rendered = excinfo.getrepr(
                 style="short" if tbstyle in ("auto", None) else tbstyle,
                 tbfilter=_user_frames,
                 truncate_locals=True,
             )
+            # A target's message often quotes data: show its control characters escaped.
+            text = str(rendered)
+            escaped = safe_text(text, multiline=True)
+            return rendered if escaped == text else escaped
         return super().repr_failure(excinfo)
 
 

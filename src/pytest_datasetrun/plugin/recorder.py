@@ -302,6 +302,7 @@ def _default_name(ctx: RunContext, target: TargetInfo | None) -> str:
 
 
 def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
+    from pytest_datasetrun.report.escape import safe_text
     from pytest_datasetrun.report.summary import summary_lines
 
     lines = summary_lines(recorder.record) if recorder.record is not None else []
@@ -315,12 +316,16 @@ def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
         from pytest_datasetrun.report.gates import render_gates
 
         terminalreporter.write_sep("-", "quality gate")
-        terminalreporter.write_line(render_gates(record.gates).rstrip("\n"))
+        terminalreporter.write_line(
+            safe_text(render_gates(record.gates).rstrip("\n"), multiline=True)
+        )
     comparison = getattr(recorder, "comparison", None)
     if comparison is not None:
         from pytest_datasetrun.report.comparison import render_comparison
 
         terminalreporter.write_sep("-", "baseline comparison")
-        terminalreporter.write_line(render_comparison(comparison).rstrip("\n"))
+        terminalreporter.write_line(
+            safe_text(render_comparison(comparison).rstrip("\n"), multiline=True)
+        )
     for message in recorder.messages:
-        terminalreporter.write_line(message, red=message.startswith("ERROR"))
+        terminalreporter.write_line(safe_text(message), red=message.startswith("ERROR"))

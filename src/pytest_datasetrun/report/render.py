@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
+from pytest_datasetrun.report.escape import safe_text
 
 __all__ = ("failure_text", "verbose_scores", "short")
 
@@ -67,7 +68,7 @@ def failure_text(node_id: str, result: ItemResult) -> str:
             lines.append(
                 f"  {s.id.ljust(width)}  {value:>5}  {threshold:<9}  {_verdict(s):<7}  {short(reason, 160)}"
             )
-    return "\n".join(lines)
+    return safe_text("\n".join(lines), multiline=True)
 
 
 def verbose_scores(payload: str) -> str:
@@ -79,4 +80,4 @@ def verbose_scores(payload: str) -> str:
         parts.append(f"{score['id']}={'ERR' if score.get('error') else format(value, '.3g')}")
     if data.get("error"):
         parts.append("target-error")
-    return " ".join(parts)
+    return safe_text(" ".join(parts))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pytest_datasetrun.report.escape import safe_text
+
 if TYPE_CHECKING:
     from pytest_datasetrun.record.run import RunRecord
 
@@ -40,7 +42,7 @@ def summary_lines(record: RunRecord) -> list[str]:
                 f" (+{len(r['flaky']) - 10} more)" if len(r["flaky"]) > 10 else ""
             )
             lines.append(f"flaky rows (repeats disagree): {shown}")
-    return lines
+    return [safe_text(line) for line in lines]
 
 
 def _f(value: float | None) -> str:

@@ -6,6 +6,8 @@ import shutil
 import sys
 from collections.abc import Sequence
 
+from pytest_datasetrun.report.escape import safe_text
+
 __all__ = ("marks", "num", "render_table")
 
 
@@ -42,7 +44,7 @@ def render_table(
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return safe_text(" ".join(str(text).split()))
 
 
 def _fit(text: str, width: int) -> str:
