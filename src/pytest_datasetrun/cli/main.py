@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from pytest_datasetrun.cli import compare, export, runs
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_USAGE, STORE_HELP
 from pytest_datasetrun.errors import DatasetrunError
 from pytest_datasetrun.report.escape import safe_text
+from pytest_datasetrun.store.runstore import StoreWarning
 
 __all__ = ("COMMANDS", "build_parser", "main")
 
@@ -39,13 +41,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: error: a command is required", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", StoreWarning)
+            warnings.showwarning = _show_store_warning
+            return int(args.func(args))
     except DatasetrunError as exc:
         print(safe_text(f"{parser.prog}: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `... | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _show_store_warning(message: Warning | str, category: type[Warning], *args: object) -> None:
+    prefix = "warning" if issubclass(category, StoreWarning) else category.__name__
+    print(safe_text(f"pytest-datasetrun: {prefix}: {message}"), file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,9 @@ import functools
 import gc
 import json
 import os
+import re
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +43,10 @@ __all__ = (
     "LOCK_TIMEOUT_S",
     "AtomicJSONStorage",
     "RunStore",
+    "StoreWarning",
     "WriteOutcome",
     "items_path",
+    "check_run_id",
     "open_store",
     "write_run",
 )
@@ -51,6 +55,28 @@ DEFAULT_STORE = Path(".datasetrun") / "runs.json"
 LOCK_TIMEOUT_S = 60.0
 _TABLE = "runs"
 _ITEMS = TypeAdapter(list[ItemResult])
+# A run id becomes a file name: one path component, no leading dot, nothing a shell or a
+# filesystem treats specially (issue 11, item 4: an index naming `../../x` must not be read).
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+class StoreWarning(UserWarning):
+    """Part of a store was skipped because it cannot be read; the rest is still usable."""
+
+
+def check_run_id(run_id: object) -> str:
+    """``run_id`` if it is safe to use as a file name in the store, else a :class:`StoreError`.
+
+    :param run_id: the id, as read from an index or given by a caller.
+    :returns: the id.
+    :raises StoreError: the id is not letters, digits, ``_``, ``.`` and ``-`` (at most 128).
+    """
+    if isinstance(run_id, str) and _RUN_ID.fullmatch(run_id):
+        return run_id
+    raise StoreError(
+        f"{run_id!r} is not a valid run id: a run id is 1 to 128 letters, digits, '_', '.' "
+        f"or '-', starting with a letter or digit"
+    )
 
 
 class AtomicJSONStorage(Storage):
@@ -98,7 +124,7 @@ def items_path(store: str | os.PathLike[str], run_id: str) -> Path:
     :returns: the items file path.
     """
     store = Path(store)
-    return store.parent / f"{store.stem}.items" / f"{run_id}.json"
+    return store.parent / f"{store.stem}.items" / f"{check_run_id(run_id)}.json"
 
 
 def write_run(path: str | os.PathLike[str], record: RunRecord) -> WriteOutcome:
@@ -111,8 +137,9 @@ def write_run(path: str | os.PathLike[str], record: RunRecord) -> WriteOutcome:
     :param path: the store path; missing parent directories are created.
     :param record: the finished run, with its items.
     :returns: where the run was written.
-    :raises StoreError: the store cannot be locked or written.
+    :raises StoreError: the store cannot be locked or written, or the run id is not valid.
     """
+    check_run_id(record.run_id)
     store = Path(path)
     # Serialise before taking the lock: for 100k items this is most of the cost.
     items = _ITEMS.dump_json(record.items, fallback=repr)
@@ -155,10 +182,18 @@ class RunStore:
     def runs(self) -> list[RunRecord]:
         """Every run's summary (no items), oldest first (sorted by run id).
 
+        A document that is not a valid run summary is skipped with a :class:`StoreWarning`
+        naming it, so one damaged entry does not hide every other run.
+
         :returns: the summaries; empty when the store does not exist.
         :raises StoreError: the store exists but cannot be read.
         """
-        runs = [self._summary(doc_id, doc) for doc_id, doc in self._documents().items()]
+        runs = []
+        for doc_id, doc in self._documents().items():
+            try:
+                runs.append(self._summary(doc_id, doc))
+            except StoreError as exc:
+                warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=2)
         return sorted(runs, key=lambda run: run.run_id)
 
     def resolve(self, ref: str) -> str:
@@ -232,15 +267,20 @@ class RunStore:
         return (data or {}).get(_TABLE, {})
 
     def _summary(self, doc_id: str, doc: Mapping[str, Any]) -> RunRecord:
+        where = f"run store {self.path}: document {doc_id} of table '{_TABLE}'"
         try:
-            return RunRecord.model_validate(doc)
+            record = RunRecord.model_validate(doc)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
+            field = ".".join(str(part) for part in first["loc"])
             raise StoreError(
-                f"run store {self.path}: document {doc_id} of table '{_TABLE}' is not a run "
-                f"summary: field '{where}': {first['msg']}"
+                f"{where} is not a run summary: field '{field}': {first['msg']}"
             ) from None
+        try:
+            check_run_id(record.run_id)
+        except StoreError as exc:
+            raise StoreError(f"{where}: {exc}") from None
+        return record
 
 
 def _summary(record: RunRecord) -> dict[str, Any]:
