@@ -55,3 +55,36 @@ def test_bad_repeat_policy_is_a_usage_error(project, qa):
     result.stderr.fnmatch_lines(
         ["ERROR: --repeat-policy: 'most' is not all, majority, any or rate:R*"]
     )
+
+
+_PASSING = {
+    "all": {"always"},
+    "majority": {"always", "mostly"},
+    "any": {"always", "mostly", "rarely"},
+    "rate:0.5": {"always", "mostly"},
+}
+
+
+@pytest.mark.parametrize("reports", ["failed", "all", "none"])
+@pytest.mark.parametrize("policy", list(_PASSING))
+def test_repeat_policy_decides_under_every_scorer_report_mode(project, qa, mode, policy, reports):
+    """Issue 10.1: a failing per-scorer subtest report never overrides the repeat policy."""
+    passed = _PASSING[policy]
+    qa(ROWS)
+    args = ["--dataset=qa.jsonl", "--target=coin", "--scorer=exact_match>=1", "--repeat=4"]
+    args += [f"--repeat-policy={policy}", f"--scorer-reports={reports}", *mode]
+    rate = len(passed) / 4
+    result = project.run(*args, f"--min-pass-rate={rate}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the "never" row fails under every policy
+    record = project.last_run()
+    assert {i.item_id for i in record.items if i.status == "passed"} == passed
+    assert (record.counts.passed, record.counts.failed) == (len(passed), 4 - len(passed))
+    (gate,) = record.gates
+    assert gate.passed and gate.value == pytest.approx(rate)
+    # Only the rows the policy passes: the session is green.
+    qa([row for row in ROWS if row["id"] in passed])
+    result = project.run(*args, "--min-pass-rate=1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    record = project.last_run()
+    assert record.counts.passed == len(passed) and record.exit_status == 0
+    assert record.gates[0].passed

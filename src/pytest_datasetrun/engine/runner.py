@@ -219,7 +219,8 @@ class Engine:
             )
             for run in runs
         ]
-        scores = [_reduce(scorer, runs) for scorer in scorers]
+        policy = self.settings.repeat_policy
+        scores = [_reduce(scorer, runs, policy) for scorer in scorers]
         errored = [run for run in runs if run.exception is not None]
         if len(errored) == len(runs):
             fields.update(_error_fields(errored[0].exception))
@@ -251,7 +252,13 @@ def _error_fields(exc: BaseException | None) -> dict[str, Any]:
     return {"error": _describe(exc), "error_type": type(exc).__name__}
 
 
-def _reduce(scorer: Scorer, runs: list[_Attempt]) -> ScorerResult:
+def _reduce(scorer: Scorer, runs: list[_Attempt], policy: str) -> ScorerResult:
+    """One scorer over K repeats: the mean value; passed by the repeat policy, not by the mean.
+
+    A scorer passes a repeated row when its per-repeat verdicts satisfy ``--repeat-policy``
+    (an attempt whose target or scorer failed counts as not passed), so a row the policy passes
+    never has a failing scorer (issue 10.1).
+    """
     per_run = [next((s for s in run.scores if s.id == scorer.key), None) for run in runs]
     scored = [s for s in per_run if s is not None]
     values = [s.value for s in scored if s.value is not None]
@@ -265,9 +272,12 @@ def _reduce(scorer: Scorer, runs: list[_Attempt]) -> ScorerResult:
     )
     if values:
         reduced.value = statistics.fmean(values)
-        if scorer.threshold is not None:
-            reduced.passed = reduced.value >= scorer.threshold
         reduced.reason = f"mean of {len(values)} repeats"
+        if scorer.threshold is not None:
+            verdicts = [s is not None and s.passed is True for s in per_run]
+            reduced.passed = _policy_passes(policy, verdicts)
+            reduced.metadata.update(repeats_passed=sum(verdicts), repeat_policy=policy)
+            reduced.reason += f"; passed {sum(verdicts)} of {len(runs)} (policy {policy})"
     elif errors:
         reduced.error = errors[0]
     if errors and values:

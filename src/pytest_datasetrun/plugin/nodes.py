@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
     from pytest_datasetrun.data.dataset import DatasetItem
+    from pytest_datasetrun.record.results import ScorerResult
 
 __all__ = ("DatasetFile", "DatasetCase", "CaseFailure")
 
@@ -161,12 +162,7 @@ class DatasetCase(pytest.Function):
                     if score.error:
                         raise CaseFailure(safe_text(f"{score.id} errored: {score.error}"))
                     if score.passed is False:
-                        raise CaseFailure(
-                            safe_text(
-                                f"{score.id} = {_fmt(score.value)} < {score.threshold:g}"
-                                + (f": {score.reason}" if score.reason else "")
-                            )
-                        )
+                        raise CaseFailure(safe_text(_below(score)))
         finally:
             self.stash[emitting_key] = False
 
@@ -203,6 +199,13 @@ def _internal(path: str) -> bool:
         part in path
         for part in ("/_pytest/", "/pluggy/", "/concurrent/futures/", "/asyncio/", "/threading.py")
     )
+
+
+def _below(score: ScorerResult) -> str:
+    if "repeat_policy" in score.metadata:  # a repeated row: the policy decided, not the mean
+        return f"{score.id} failed the repeat policy: {score.reason}"
+    reason = f": {score.reason}" if score.reason else ""
+    return f"{score.id} = {_fmt(score.value)} < {score.threshold:g}{reason}"
 
 
 def _fmt(value: float | None) -> str:

@@ -33,16 +33,22 @@ def _headline(result: ItemResult) -> str:
         return f"target error: {result.error}"
     failed = [s for s in result.scores if s.passed is False]
     errored = [s for s in result.scores if s.error]
-    parts = [
-        f"{s.id}={s.value:.3g} < {s.threshold:g}"
-        for s in failed
-        if s.value is not None and s.threshold is not None
-    ]
+    parts = [_below(s) for s in failed if s.value is not None and s.threshold is not None]
     parts += [f"{s.id} errored: {s.error}" for s in errored]
     if result.repeats and not parts:
         passed = sum(r.passed for r in result.repeats)
         parts.append(f"{passed}/{len(result.repeats)} repeats passed")
     return "; ".join(parts) or result.status
+
+
+def _below(score: ScorerResult) -> str:
+    meta = score.metadata
+    if "repeat_policy" in meta:
+        return (
+            f"{score.id} passed {meta['repeats_passed']}/{meta['repeats']} repeats "
+            f"(policy {meta['repeat_policy']})"
+        )
+    return f"{score.id}={score.value:.3g} < {score.threshold:g}"
 
 
 def failure_text(node_id: str, result: ItemResult) -> str:
