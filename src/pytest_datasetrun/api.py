@@ -27,7 +27,7 @@ from pytest_datasetrun.record.run import (
 )
 from pytest_datasetrun.store.environment import capture_environment
 
-__all__ = ("run_dataset",)
+__all__ = ("run_dataset", "rescore_run")
 
 
 def run_dataset(
@@ -43,6 +43,10 @@ def run_dataset(
     repeat_policy: str = "all",
     name: str | None = None,
     store: str | Path | None = None,
+    cache: str | Path | None = None,
+    cache_mode: str = "read-write",
+    replay: RunRecord | None = None,
+    replay_strict: bool = False,
 ) -> RunRecord:
     """Evaluate ``target`` on every row of ``dataset`` and return the run record.
 
@@ -56,6 +60,8 @@ def run_dataset(
         added to the target's and the dataset file's scorers.
     :param max_concurrency: rows evaluated at once (threads; async targets share one loop).
     :param store: when given, the run is also written to this run store.
+    :param cache: a call-cache directory (``--cache DIR``); ``cache_mode`` as ``--cache-mode``.
+    :param replay: a stored run whose outputs replace target calls (``--replay``).
     :returns: the complete :class:`RunRecord`, items in dataset order.
     """
     started = datetime.now(timezone.utc)
@@ -81,12 +87,16 @@ def run_dataset(
         row_scorers=lambda item: registry.resolve_row_scorers(
             chosen, item.scorers, f"row {item.index + 1}"
         ),
+        cache=_cache(cache, cache_mode),
+        replay=_replay(replay, replay_strict),
     )
     try:
         outcomes = _evaluate(engine, data.items, max_concurrency, data.path)
     finally:
         engine.cancelled.set()
         engine.loop.close()
+        if engine.cache is not None:
+            engine.cache.close()
     items = [outcome.result for outcome in outcomes]
     infos = [
         ScorerInfo(id=s.key, name=s.name, threshold=s.threshold, params=jsonable(s.params))
@@ -127,12 +137,97 @@ def run_dataset(
         repeats=repeat_summary(items, repeat, repeat_policy) if repeat > 1 else None,
         items=items,
     )
+    _provenance(record, replay, cache_mode if engine.cache is not None else None, cache)
     record.exit_status = 0 if record.counts.passed == record.counts.selected else 1
     if store is not None:
         from pytest_datasetrun.store.runstore import write_run
 
         write_run(Path(store), record)
     return record
+
+
+def rescore_run(
+    run: RunRecord,
+    scorers: Iterable[Any],
+    *,
+    name: str | None = None,
+    store: str | Path | None = None,
+    max_concurrency: int = 1,
+) -> RunRecord:
+    """Score a stored run's outputs again with ``scorers``; the target is never called.
+
+    The rows come from the run itself (input, expected, metadata, tags); rows the run never
+    evaluated (skipped, not run) are left out, and stored target errors stay errors.
+
+    :param run: the stored run, with its items (``open_store(...).get(ref)``).
+    :param scorers: spec strings, :class:`Scorer` objects or functions.
+    :returns: the new run record (``replayed_from`` names ``run``).
+    """
+    from pytest_datasetrun.errors import ConfigError
+
+    if len({item.dataset for item in run.items}) > 1:
+        raise ConfigError(f"run {run.run_id} holds several datasets; rescore one dataset at a time")
+    rows = [
+        {
+            "id": i.item_id,
+            "input": i.input,
+            "expected": i.expected,
+            "metadata": i.metadata,
+            "tags": i.tags,
+        }
+        for i in run.items
+        if i.status != "not_run" and not (i.status == "skipped" and i.output is None)
+    ]
+    info = run.dataset
+    data = validate_rows(info.path if info else "<rows>", rows)
+    ident = run.target.id if run.target else "target"
+    placeholder = Target(id=ident, name=run.target.name if run.target else ident, obj=_never_called)
+    return run_dataset(
+        data,
+        placeholder,
+        scorers,
+        name=name or f"{run.name} (rescored)",
+        store=store,
+        max_concurrency=max_concurrency,
+        repeat=max(1, max((len(i.repeats) for i in run.items), default=1)),
+        replay=run,
+        replay_strict=True,
+    )
+
+
+def _never_called(input: Any) -> Any:
+    raise RuntimeError("rescore never calls the target")
+
+
+def _cache(directory: str | Path | None, mode: str) -> Any:
+    if directory is None or mode == "off":
+        return None
+    from pytest_datasetrun.engine.cache import CallCache
+
+    return CallCache(Path(directory), mode)
+
+
+def _replay(run: RunRecord | None, strict: bool) -> Any:
+    if run is None:
+        return None
+    from pytest_datasetrun.engine.replay import ReplaySource
+
+    return ReplaySource(run.run_id, run.items, strict=strict, rerun_errors=False)
+
+
+def _provenance(
+    record: RunRecord, replay: RunRecord | None, mode: str | None, cache: str | Path | None
+) -> None:
+    from pytest_datasetrun.analysis.costs import apply_costs, usage_summary
+    from pytest_datasetrun.analysis.provenance import cache_summary, replay_summary
+
+    if replay is not None:
+        record.replayed_from = replay.run_id
+        record.replay = replay_summary(record.items)
+    if mode is not None:
+        record.cache = cache_summary(record.items, mode, str(cache))
+    apply_costs(record.items, None)
+    record.usage = usage_summary(record.items, None)
 
 
 def _dataset(value: str | Path | Dataset | Sequence[dict[str, Any]]) -> Dataset:
@@ -153,11 +248,11 @@ def _evaluate(
     engine: Engine, items: list[DatasetItem], concurrency: int, dataset: str
 ) -> list[Outcome]:
     if concurrency <= 1:
-        return [engine.evaluate(item) for item in items]
+        return [engine.evaluate(item, dataset=dataset) for item in items]
     with concurrent.futures.ThreadPoolExecutor(
         concurrency, thread_name_prefix="datasetrun"
     ) as pool:
-        futures = [pool.submit(engine.evaluate, item) for item in items]
+        futures = [pool.submit(engine.evaluate, item, dataset=dataset) for item in items]
         try:
             return [future.result() for future in futures]
         except BaseException:

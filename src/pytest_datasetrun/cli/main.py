@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from pytest_datasetrun.cli import compare, export, runs
+from pytest_datasetrun.cli import cache, compare, export, rescore, runs
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_USAGE, STORE_HELP
 from pytest_datasetrun.errors import DatasetrunError
 from pytest_datasetrun.report.escape import safe_text
@@ -85,4 +85,6 @@ COMMANDS: list[Register] = [
     runs.register_show,
     export.register_export,
     compare.register,
+    rescore.register,
+    cache.register,
 ]

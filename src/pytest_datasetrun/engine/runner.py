@@ -10,9 +10,10 @@ import random
 import statistics
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_datasetrun.data.dataset import DatasetItem
 from pytest_datasetrun.engine.concurrency import LoopThread, TargetTimeout, run_with_timeout
@@ -26,6 +27,10 @@ from pytest_datasetrun.record.results import (
     Usage,
     jsonable,
 )
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.engine.cache import CallCache
+    from pytest_datasetrun.engine.replay import ReplaySource
 
 __all__ = ("Settings", "Engine", "Outcome", "REPEAT_POLICIES")
 
@@ -64,6 +69,8 @@ class _Attempt:
     duration: float = 0.0
     scores: list[ScorerResult] = field(default_factory=list)
     usage: Usage | None = None
+    via: str = "target"  # or "cache", "replay"
+    cache_events: tuple[str, ...] = ()  # "hit", "miss", "write", "corrupt"
 
 
 class Engine:
@@ -78,6 +85,8 @@ class Engine:
         loop: LoopThread | None = None,
         row_scorers: Callable[[DatasetItem], Sequence[Scorer]] | None = None,
         should_retry: Callable[[BaseException, int], bool | None] | None = None,
+        cache: CallCache | None = None,
+        replay: ReplaySource | None = None,
     ) -> None:
         self.target = target
         self.scorers = list(scorers)
@@ -86,6 +95,8 @@ class Engine:
         self._row_scorers = row_scorers
         self._should_retry = should_retry
         self.cancelled = threading.Event()
+        self.cache = cache
+        self.replay = replay
 
     def evaluate(
         self,
@@ -103,8 +114,10 @@ class Engine:
         started_at = time.time()
         started = time.perf_counter()
         scorers = self._scorers_for(item)
-        runs = [self._attempt(item, kwargs, scorers) for _ in range(max(1, self.settings.repeat))]
+        repeats = range(max(1, self.settings.repeat))
+        runs = [self._attempt(item, kwargs, scorers, dataset, n) for n in repeats]
         fields = self._outcome_fields(runs, scorers)
+        fields.update(_provenance(runs, self.cache is not None))
         duration = time.perf_counter() - started
         # One constructor call: assigning pydantic fields one by one costs more than scoring.
         result = ItemResult(
@@ -135,12 +148,50 @@ class Engine:
         return merged + list(extra.values())
 
     def _attempt(
-        self, item: DatasetItem, kwargs: dict[str, Any], scorers: list[Scorer]
+        self,
+        item: DatasetItem,
+        kwargs: dict[str, Any],
+        scorers: list[Scorer],
+        dataset: str = "",
+        repeat: int = 0,
     ) -> _Attempt:
-        run = self._call_target(item.input, kwargs)
+        run = self._fetch(item, kwargs, dataset, repeat)
         if run.exception is None:
             context = ScoringContext(item.expected, item.input, item, item.metadata, run.duration)
             run.scores = [run_scorer(s, run.output, context, self._await) for s in scorers]
+        return run
+
+    def _fetch(
+        self, item: DatasetItem, kwargs: dict[str, Any], dataset: str, repeat: int
+    ) -> _Attempt:
+        """The output of one call: replayed, cached, or from calling the target."""
+        if self.replay is not None:
+            recalled = self.replay.recall(item, dataset, repeat)
+            if recalled is not None:
+                return _replayed(recalled)
+        if self.cache is None:
+            return self._call_target(item.input, kwargs)
+        from pytest_datasetrun.engine.cache import call_key
+
+        target = self.target
+        key = call_key(target.id, target.version, item.input, repeat)
+        entry, problem = self.cache.get(key)
+        if entry is not None:
+            return _Attempt(
+                output=entry.output, usage=entry.usage, via="cache", cache_events=("hit",)
+            )
+        if problem is not None:
+            warnings.warn(
+                f"datasetrun: the cache entry of row {item.id!r} (repeat {repeat + 1}) is corrupt: "
+                f"{problem}; treated as a miss and rewritten",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        run = self._call_target(item.input, kwargs)
+        events = ("miss",) if problem is None else ("miss", "corrupt")
+        if run.exception is None and self.cache.put(key, target.id, run.output, run.usage):
+            events += ("write",)
+        run.cache_events = events
         return run
 
     def _call_target(self, value: Any, kwargs: dict[str, Any]) -> _Attempt:
@@ -241,6 +292,32 @@ def _status(run: _Attempt) -> str:
     return "failed" if any(score.passed is False for score in run.scores) else "passed"
 
 
+def _replayed(recalled: Any) -> _Attempt:
+    from pytest_datasetrun.engine.replay import RecalledError
+
+    if recalled.error is not None:
+        error = RecalledError(recalled.error, recalled.error_type)
+        missing = recalled.error_type == "ReplayMissing"  # --replay-strict: nothing was replayed
+        return _Attempt(exception=error, via="target" if missing else "replay")
+    return _Attempt(output=recalled.output, usage=recalled.usage, via="replay")
+
+
+def _provenance(runs: list[_Attempt], cached: bool) -> dict[str, Any]:
+    """Where the outputs came from, and the item's cache mark when the cache is on."""
+    vias = {run.via for run in runs}
+    fields: dict[str, Any] = {"via": vias.pop() if len(vias) == 1 else "target"}
+    if cached:
+        events = [event for run in runs for event in run.cache_events]
+        fields["cache"] = {
+            "hits": events.count("hit"),
+            "misses": events.count("miss"),
+            "writes": events.count("write"),
+        }
+        if "corrupt" in events:
+            fields["cache"]["corrupt"] = events.count("corrupt")
+    return fields
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -249,6 +326,9 @@ def _describe(exc: BaseException) -> str:
 def _error_fields(exc: BaseException | None) -> dict[str, Any]:
     if exc is None:
         return {}
+    text, kind = getattr(exc, "text", None), getattr(exc, "error_type", None)
+    if isinstance(text, str) and isinstance(kind, str):  # a RecalledError: the stored words
+        return {"error": text, "error_type": kind}
     return {"error": _describe(exc), "error_type": type(exc).__name__}
 
 

@@ -36,6 +36,7 @@ class Target:
     :param obj: a callable ``f(input, **fixtures)``, or an agent (``generate``/``agenerate``), a
         runnable (``invoke``/``ainvoke``), or a workflow (``run``/``arun`` returning a status).
     :param scorers: scorers that run whenever this target runs (specs, ids or Scorer objects).
+    :param version: part of the ``--cache`` key: a new version never reuses cached outputs.
     """
 
     id: str
@@ -48,6 +49,7 @@ class Target:
     fixture_names: tuple[str, ...] = ()
     wants_item: bool = False
     is_async: bool = False
+    version: str = ""  # part of the call-cache key: bump it when the target's behaviour changes
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -132,6 +134,7 @@ def target(
     scorers: Sequence[Any] = (),
     description: str | None = None,
     kind: str | None = None,
+    version: str | None = None,
 ) -> Any:
     """Register a target. Use as ``@target``, ``@target(id=..., scorers=[...])`` or ``target(agent, id=...)``.
 
@@ -142,11 +145,18 @@ def target(
     :param name: defaults to ``id``.
     :param scorers: scorers that always run with this target.
     :param kind: force ``callable``, ``agent``, ``runnable`` or ``workflow`` instead of detecting it.
+    :param version: part of the ``--cache`` key; change it to stop reusing cached outputs.
     """
 
     def register(value: Any) -> Any:
         made = as_target(
-            value, id=id, name=name, scorers=scorers, description=description, kind=kind
+            value,
+            id=id,
+            name=name,
+            scorers=scorers,
+            description=description,
+            kind=kind,
+            version=version,
         )
         if inspect.isroutine(value):
             setattr(value, _MARK, made)
@@ -173,6 +183,7 @@ def as_target(value: Any, **overrides: Any) -> Target:
         kind=overrides.get("kind") or "",
         scorers=tuple(overrides.get("scorers") or ()),
         description=doc,
+        version=overrides.get("version") or "",
     )
 
 

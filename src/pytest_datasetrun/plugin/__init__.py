@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_datasetrun.plugin.iterate import add_iteration_options
 from pytest_datasetrun.plugin.options import add_options, dataset_paths
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_iteration_options(parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -27,6 +27,10 @@ def activate(config: pytest.Config) -> None:
     ctx = RunContext(config, options)
     ctx.scheduler = make_scheduler(ctx)
     is_worker = hasattr(config, "workerinput")
+    from pytest_datasetrun.plugin.iterate import read_iteration_options
+    from pytest_datasetrun.plugin.sources import prepare_sources
+
+    ctx.iteration = read_iteration_options(config)
     if not is_worker:
         # Validate on the controller (or only process) before any worker starts: one clean error.
         try:
@@ -35,6 +39,7 @@ def activate(config: pytest.Config) -> None:
             raise pytest.UsageError(f"datasetrun: {exc}") from None
     if not is_worker:
         _check_rootdir(config, options.datasets)
+    prepare_sources(ctx, controller=not is_worker)
     config.stash[context_key] = ctx
     config.add_cleanup(ctx.close)
     _add_dataset_args(config, options.datasets)
@@ -82,6 +87,18 @@ def _validate(ctx: RunContext) -> None:
         parse_max_regression(list(options.max_regression))
     for path in options.datasets:
         _validate_specs(ctx, ctx.dataset(path))
+    iteration = ctx.iteration
+    if iteration.budgets or iteration.prices_lines or iteration.prices_file:
+        from pytest_datasetrun.analysis.budgets import parse_budgets
+        from pytest_datasetrun.analysis.costs import parse_prices
+
+        parse_prices(iteration.prices_lines, iteration.prices_file)
+        parse_budgets(
+            iteration.max_cost,
+            iteration.max_tokens,
+            iteration.max_latency_p95,
+            iteration.max_cost_increase,
+        )
     if options.baseline:
         # Before any target is called: a typo in --baseline must not cost a whole run.
         from pytest_datasetrun.store.runstore import open_store

@@ -67,6 +67,11 @@ class RunContext:
         self.worker: str | None = workerinput.get("workerid") if workerinput else None
         # Set by activation (plugin.prefetch builds it from this context).
         self.scheduler: RowScheduler = _NoScheduler()
+        # The call cache and a replayed run (plugin.sources), set by activation.
+        self.iteration: Any = None
+        self.cache: Any = None
+        self.replay: Any = None
+        self.replay_changed: list[str] = []
 
     def dataset(self, path: Path) -> Dataset:
         """Load (once per process) and validate a dataset file."""
@@ -121,6 +126,8 @@ class RunContext:
                 loop=self.loop,
                 row_scorers=lambda item, d=dataset: self._row_scorers(d, item),
                 should_retry=self._should_retry,
+                cache=self.cache,
+                replay=self.replay,
             )
         return self._engines[path]
 
@@ -163,6 +170,8 @@ class RunContext:
         self.engine_cancel()
         self.scheduler.close()
         self.loop.close()
+        if self.cache is not None:
+            self.cache.close()
 
 
 def _flatten(results: list[Any]) -> list[Any]:

@@ -33,8 +33,12 @@ def finish_run(ctx: RunContext, session: pytest.Session, record: RunRecord) -> F
     """Gate, compare, announce and store the record; set the session's exit status."""
     done = Finished()
     config = ctx.config
+    from pytest_datasetrun.plugin.sources import record_sources
+
+    record_sources(ctx, record)
     gates_failed = _apply_gates(ctx, record, done)
     regression = _compare_baseline(ctx, record, done)
+    gates_failed = _apply_budgets(ctx, record, done) or gates_failed
     if (gates_failed or regression) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         record.exit_status = int(session.exitstatus)
@@ -82,6 +86,45 @@ def _apply_gates(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
         return True
     record.gates = evaluate_gates(record, spec)
     return any(not gate.passed for gate in record.gates)
+
+
+def _apply_budgets(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+    """Usage totals and cost on the record; budgets added to its gates."""
+    from pytest_datasetrun.analysis.budgets import budget_lines, evaluate_budgets, parse_budgets
+    from pytest_datasetrun.analysis.costs import apply_costs, parse_prices, usage_summary
+
+    options = ctx.iteration
+    try:
+        prices = parse_prices(options.prices_lines, options.prices_file)
+        spec = parse_budgets(
+            options.max_cost, options.max_tokens, options.max_latency_p95, options.max_cost_increase
+        )
+    except DatasetrunError as exc:
+        done.messages.append(f"ERROR: {exc}")
+        return True
+    apply_costs(record.items, prices)
+    record.usage = usage_summary(record.items, prices)
+    if not spec:
+        return False
+    base_cost = None
+    if spec.max_cost_increase is not None and ctx.options.baseline:
+        base_cost = _baseline_cost(ctx, prices)
+    results = evaluate_budgets(record.usage, spec, base_cost)
+    record.gates = [*record.gates, *results]
+    done.messages.extend(f"ERROR: {line}" for line in budget_lines(results))
+    return any(not result.passed for result in results)
+
+
+def _baseline_cost(ctx: RunContext, prices: Any) -> float | None:
+    from pytest_datasetrun.analysis.costs import apply_costs, usage_summary
+    from pytest_datasetrun.store.runstore import open_store
+
+    try:
+        base = open_store(ctx.store_path).get(str(ctx.options.baseline))
+    except DatasetrunError:
+        return None
+    apply_costs(base.items, prices)
+    return usage_summary(base.items, prices)["cost_usd"]
 
 
 def _compare_baseline(ctx: RunContext, record: RunRecord, done: Finished) -> bool:

@@ -174,7 +174,7 @@ class RunRecorder:
             datasets=self._dataset_infos(items),
             target=target,
             scorers=scorers,
-            options=self.ctx.options.recorded(),
+            options={**self.ctx.options.recorded(), **self.ctx.iteration.recorded()},
             environment=capture_environment(self.config.rootpath, self._workers(items)),
             counts=counts,
             aggregates=aggregate_scores(items, scorers),

@@ -131,6 +131,12 @@ class ItemResult(BaseModel):
     repeats: list[RepeatResult] = Field(default_factory=list)
     # Tokens the target spent on this item (all attempts and repeats); None when not reported.
     usage: Usage | None = None
+    # Where the output came from: the target, the call cache (every repeat a hit) or a replayed run.
+    via: Literal["target", "cache", "replay"] = "target"
+    # With --cache: this item's lookups, {"hits": n, "misses": n, "writes": n}.
+    cache: dict[str, int] | None = None
+    # With a price table: what the target calls cost in this run (0 for cached or replayed rows).
+    cost_usd: float | None = None
 
     def score(self, scorer_id: str) -> ScorerResult | None:
         """The result of the scorer with this id (or name), if it ran on this item."""

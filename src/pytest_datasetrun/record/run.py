@@ -129,6 +129,13 @@ class RunRecord(_Model):
     gates: list[GateResult] = Field(default_factory=list)
     comparison: dict[str, Any] | None = None
     repeats: dict[str, Any] | None = None
+    # --replay: the run the outputs came from, and {"rows": replayed ids, "called", "changed"}.
+    replayed_from: str | None = None
+    replay: dict[str, Any] | None = None
+    # --cache: {"mode", "dir", "hits", "misses", "writes", "corrupt"} over the run's items.
+    cache: dict[str, Any] | None = None
+    # Tokens spent, latency p50/p95 and cost (analysis.costs.usage_summary).
+    usage: dict[str, Any] | None = None
     items: list[ItemResult] = Field(default_factory=list)
 
     @property

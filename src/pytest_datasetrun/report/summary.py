@@ -42,7 +42,9 @@ def summary_lines(record: RunRecord) -> list[str]:
                 f" (+{len(r['flaky']) - 10} more)" if len(r["flaky"]) > 10 else ""
             )
             lines.append(f"flaky rows (repeats disagree): {shown}")
-    return [safe_text(line) for line in lines]
+    from pytest_datasetrun.report.usage import usage_lines
+
+    return [safe_text(line) for line in lines + usage_lines(record)]
 
 
 def _f(value: float | None) -> str:

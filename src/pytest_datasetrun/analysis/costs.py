@@ -1,0 +1,147 @@
+"""Tokens, cost and latency of a run: a price table, per-item cost and the run's usage summary.
+
+Only the rows that called the target in this run spend anything: a row whose output came from
+the call cache or a replayed run costs 0 (its stored usage is kept on the item, for reference).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_datasetrun.errors import ConfigError
+from pytest_datasetrun.record.results import ItemResult
+
+__all__ = ("Prices", "apply_costs", "parse_prices", "percentile", "usage_summary")
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per million input and output tokens, per model (``*`` prices any other model)."""
+
+    table: Mapping[str, tuple[float, float]]
+
+    def cost(self, model: str | None, input_tokens: int, output_tokens: int) -> float | None:
+        rates = self.table.get(model or "") or self.table.get("*")
+        if rates is None:
+            return None
+        return (input_tokens * rates[0] + output_tokens * rates[1]) / 1_000_000
+
+
+def parse_prices(lines: Sequence[str] = (), path: Path | None = None) -> Prices | None:
+    """The price table from ini lines (``MODEL = INPUT OUTPUT``) and/or a JSON or YAML file.
+
+    A file maps each model to ``{"input": USD, "output": USD}`` (per million tokens) or to
+    ``[INPUT, OUTPUT]``; the file wins over the ini lines for a model in both.
+    """
+    table: dict[str, tuple[float, float]] = {}
+    for number, line in enumerate(lines, 1):
+        model, sep, rates = line.partition("=")
+        parts = rates.split()
+        if not sep or not model.strip() or len(parts) != 2:
+            raise ConfigError(
+                f"datasetrun_prices, line {number}: {line!r} is not MODEL = INPUT OUTPUT "
+                "(USD per million tokens, e.g. gpt-4o-mini = 0.15 0.60)"
+            )
+        table[model.strip()] = _rates(f"datasetrun_prices, line {number}", parts)
+    if path is not None:
+        table.update(_file_prices(path))
+    return Prices(table) if table else None
+
+
+def _file_prices(path: Path) -> dict[str, tuple[float, float]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else _yaml(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--prices {path}: cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--prices {path}: expected a mapping of model to prices")
+    table = {}
+    for model, rates in data.items():
+        where = f"--prices {path}, model {model!r}"
+        if isinstance(rates, dict):
+            rates = [rates.get("input"), rates.get("output")]
+        if not isinstance(rates, (list, tuple)) or len(rates) != 2:
+            raise ConfigError(f"{where}: give {{input: USD, output: USD}} per million tokens")
+        table[str(model)] = _rates(where, rates)
+    return table
+
+
+def _yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _rates(where: str, parts: Sequence[Any]) -> tuple[float, float]:
+    try:
+        rates = (float(parts[0]), float(parts[1]))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: {list(parts)!r} are not two numbers") from None
+    if any(math.isnan(r) or r < 0 for r in rates):
+        raise ConfigError(f"{where}: prices must be non-negative numbers")
+    return rates
+
+
+def _called(item: ItemResult) -> bool:
+    return item.via == "target" and item.status not in ("skipped", "not_run")
+
+
+def apply_costs(items: Iterable[ItemResult], prices: Prices | None) -> None:
+    """With a price table, set each item's ``cost_usd``: 0 when not called, else priced usage
+    (None when the model has no price or the call reported no usage)."""
+    if prices is None:
+        return
+    for item in items:
+        if item.via != "target":
+            item.cost_usd = 0.0
+        elif item.usage is not None:
+            usage = item.usage
+            item.cost_usd = prices.cost(usage.model, usage.input_tokens, usage.output_tokens)
+
+
+def usage_summary(items: Sequence[ItemResult], prices: Prices | None) -> dict[str, Any]:
+    """Run totals: rows by origin, tokens spent, latency p50/p95, cost (when priced)."""
+    called = [item for item in items if _called(item)]
+    spent = [item.usage for item in called if item.usage is not None]
+    latencies = [item.target_duration_s for item in called if item.error is None]
+    summary: dict[str, Any] = {
+        "called": len(called),
+        "cached": sum(item.via == "cache" for item in items),
+        "replayed": sum(item.via == "replay" for item in items),
+        "rows_with_usage": len(spent),
+        "input_tokens": sum(u.input_tokens for u in spent),
+        "output_tokens": sum(u.output_tokens for u in spent),
+        "total_tokens": sum(u.total_tokens for u in spent),
+        "tokens_per_row": (sum(u.total_tokens for u in spent) / len(spent)) if spent else None,
+        "latency_p50_s": percentile(latencies, 50),
+        "latency_p95_s": percentile(latencies, 95),
+        "cost_usd": None,
+        "unpriced": [],
+    }
+    if prices is not None:
+        unknown = [item for item in called if item.cost_usd is None]
+        summary["cost_usd"] = sum(item.cost_usd or 0.0 for item in items)
+        summary["unpriced"] = sorted(
+            {(item.usage.model or "<no model>") if item.usage else "<no usage>" for item in unknown}
+        )
+    return summary
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
