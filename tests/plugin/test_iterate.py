@@ -184,3 +184,251 @@ def test_cache_under_xdist_and_concurrency(project, qa):
     assert project.run(*args).ret == 0
     assert len(project.calls()) == first
     assert project.last_run().cache["hits"] == 40
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+
+def _stored_run(project, *extra):
+    result = project.run("--dataset=qa.jsonl", "--target=metered", "--scorer=contains", *extra)
+    return result, project.last_run()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["-n", "2", "--max-concurrency", "8"]],
+    ids=["serial", "xdist-concurrency"],
+)
+def test_replay_regates_a_stored_run_at_zero_calls(metered, qa, extra):
+    rows = ROWS + [{"id": "q5", "input": "raise please", "expected": "x"}]
+    qa(rows)
+    _, stored = _stored_run(metered)
+    calls = _log_lines(metered)
+    assert calls == 5
+    result = metered.run(
+        "--dataset=qa.jsonl",
+        "--target=metered",
+        f"--replay={stored.run_id}",
+        "--scorer=exact_match",
+        "--fail-under=exact_match=0.9",
+        *extra,
+    )
+    assert _log_lines(metered) == calls  # the target was never called
+    assert result.ret == 1
+    record = metered.last_run()
+    assert record.replayed_from == stored.run_id
+    assert record.replay["rows"] == ["q1", "q2", "q3", "q4", "q5"]
+    assert record.replay["called"] == 0 and record.replay["errors_kept"] == 1
+    assert [i.via for i in record.items] == ["replay"] * 5
+    assert [i.output for i in record.items] == [i.output for i in stored.items]
+    q5 = record.items[4]
+    assert q5.status == "errored" and q5.error_type == "ValueError"
+    assert "metered target failed" in q5.error and "replayed from run" in q5.error
+    assert record.gates[0].passed is False  # the new scorer's gate, measured on stored outputs
+    result.stdout.fnmatch_lines(["*replay: 5 rows replayed from run*, 0 called the target*"])
+
+
+def test_replay_errors_rerun_and_missing_rows(metered, qa):
+    qa([{"id": "q1", "input": "hello"}, {"id": "q5", "input": "raise please"}])
+    _stored_run(metered)
+    qa(
+        [
+            {"id": "q1", "input": "hello"},
+            {"id": "q5", "input": "raise please"},
+            {"id": "new", "input": "new row"},
+        ]
+    )
+    metered.run(
+        "--dataset=qa.jsonl", "--target=metered", "--replay=latest", "--replay-errors=rerun"
+    )
+    assert metered.calls() == ["hello", "raise please", "raise please", "new row"]
+    record = metered.last_run()
+    assert [i.via for i in record.items] == ["replay", "target", "target"]
+    assert record.replay["called"] == 2
+
+
+def test_replay_strict_never_calls_the_target(metered, qa):
+    qa([{"id": "q1", "input": "hello"}])
+    _stored_run(metered)
+    qa([{"id": "q1", "input": "hello"}, {"id": "new", "input": "new row"}])
+    result = metered.run(
+        "--dataset=qa.jsonl", "--target=metered", "--replay=latest~0", "--replay-strict"
+    )
+    assert metered.calls() == ["hello"]
+    assert result.ret == 1
+    new = metered.last_run().items[1]
+    assert new.status == "errored" and new.error_type == "ReplayMissing"
+    assert "not in the replayed run" in new.error
+    assert metered.last_run().replay["missing"] == ["new"]
+
+
+def test_changed_dataset_warns_naming_the_rows(metered, qa):
+    _stored_run(metered)
+    qa([dict(ROWS[0]), {**ROWS[1], "input": "changed input"}, *ROWS[2:]])
+    result = metered.run("--dataset=qa.jsonl", "--target=metered", "--replay=latest")
+    result.stdout.fnmatch_lines(
+        ["*dataset changed since run*rows whose input changed are not replayed: q2*"]
+    )
+    assert metered.calls()[-1] == "changed input"
+    assert metered.last_run().replay["changed"] == ["q2"]
+    assert [i.via for i in metered.last_run().items] == ["replay", "target", "replay", "replay"]
+
+
+def test_replay_of_a_run_file_and_bad_reference(metered, pytester):
+    _, stored = _stored_run(metered)
+    run_file = metered.path / "run.json"
+    run_file.write_text(stored.model_dump_json(), encoding="utf-8")
+    metered.run("--dataset=qa.jsonl", "--target=metered", "--replay=run.json")
+    assert _log_lines(metered) == 4 and metered.last_run().replayed_from == stored.run_id
+    result = metered.run("--dataset=qa.jsonl", "--target=metered", "--replay=nonesuch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--replay nonesuch: no run matches 'nonesuch'*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_replay_with_repeats_uses_each_stored_sample(project, qa):
+    qa([{"id": "a", "input": "always"}, {"id": "b", "input": "mostly"}])
+    project.run(
+        "--dataset=qa.jsonl", "--target=coin", "--repeat=4", "--scorer=contains(substring='yes')"
+    )
+    stored = project.last_run()
+    project.run(
+        "--dataset=qa.jsonl",
+        "--target=coin",
+        "--repeat=4",
+        "--replay=latest",
+        "--scorer=contains(substring='yes')",
+    )
+    assert len(project.calls()) == 8
+    replayed = project.last_run()
+    assert [[r.output for r in i.repeats] for i in replayed.items] == [
+        [r.output for r in i.repeats] for i in stored.items
+    ]
+
+
+# -- rescore -----------------------------------------------------------------------------------
+
+
+def test_rescore_writes_a_new_run_without_calls(metered, capsys):
+    from pytest_datasetrun.cli.main import main
+
+    _, stored = _stored_run(metered)
+    store = str(metered.path / ".datasetrun" / "runs.json")
+    code = main(
+        [
+            "rescore",
+            stored.run_id,
+            "--scorer",
+            "exact_match",
+            "--fail-under",
+            "exact_match=0.9",
+            "--store",
+            store,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  mean exact_match" in out and "stored in" in out
+    assert _log_lines(metered) == 4
+    record = metered.last_run()
+    assert record.run_id != stored.run_id and record.replayed_from == stored.run_id
+    assert [s.id for s in record.scorers] == ["exact_match"]
+    assert [i.score("exact_match").value for i in record.items] == [1.0, 0.0, 0.0, 1.0]
+    assert main(["rescore", stored.run_id, "--scorer", "contains", "--store", store]) == 0
+
+
+def test_rescore_needs_a_scorer(metered, capsys):
+    from pytest_datasetrun.cli.main import main
+
+    _stored_run(metered)
+    store = str(metered.path / ".datasetrun" / "runs.json")
+    assert main(["rescore", "latest", "--store", store]) == 2
+    assert "give at least one --scorer" in capsys.readouterr().err
+
+
+# -- usage, cost and budgets -------------------------------------------------------------------
+
+
+def test_usage_cost_and_latency_in_the_record(metered):
+    result, record = _stored_run(metered, "--prices=prices.json")
+    usage = record.usage
+    assert usage["called"] == 4 and usage["input_tokens"] == 7000 and usage["output_tokens"] == 400
+    assert usage["cost_usd"] == pytest.approx((7000 * 1.0 + 400 * 10.0) / 1e6)
+    assert usage["latency_p50_s"] is not None and usage["latency_p95_s"] >= usage["latency_p50_s"]
+    assert record.items[1].usage.input_tokens == 2000 and record.items[1].usage.model == "m1"
+    assert record.items[1].cost_usd == pytest.approx(0.003)
+    result.stdout.fnmatch_lines(
+        ["*usage: 4 target calls; tokens 7,400 (in 7,000, out 400*cost $0.0110*"]
+    )
+
+
+def test_prices_from_the_ini_file(metered):
+    metered.pytester.makeini("[pytest]\ndatasetrun_prices =\n    m1 = 2 0\n")
+    _, record = _stored_run(metered)
+    assert record.usage["cost_usd"] == pytest.approx(7000 * 2 / 1e6)
+
+
+def test_bad_price_table_is_a_usage_error(metered):
+    metered.pytester.makeini("[pytest]\ndatasetrun_prices =\n    m1 = cheap\n")
+    result = metered.run("--dataset=qa.jsonl", "--target=metered")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*datasetrun_prices, line 1: 'm1 = cheap' is not MODEL = INPUT OUTPUT*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "line"),
+    [
+        ("--max-cost=0.005", "*budget --max-cost failed: cost $0.0110, limit <= $0.005*"),
+        ("--max-tokens=5000", "*budget --max-tokens failed: 7,400 tokens, limit <= 5,000*"),
+        ("--max-latency-p95=0", "*budget --max-latency-p95 failed: p95 latency * s, limit <= 0 s*"),
+    ],
+)
+def test_budgets_fail_the_session_naming_budget_and_figure(metered, mode, option, line):
+    result, record = _stored_run(metered, "--prices=prices.json", option, *mode)
+    assert result.ret == 1
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines([line])
+    assert record.gates[-1].passed is False and record.exit_status == 1
+
+
+def test_budgets_within_limits_pass(metered):
+    result, record = _stored_run(
+        metered, "--prices=prices.json", "--max-cost=1", "--max-tokens=8000", "--max-latency-p95=60"
+    )
+    assert result.ret == 0
+    assert [g.gate for g in record.gates] == ["cost", "tokens", "latency p95"]
+    assert all(g.passed for g in record.gates)
+
+
+def test_cost_budget_without_prices_cannot_pass(metered):
+    result, record = _stored_run(metered, "--max-cost=1")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*budget --max-cost failed: not measured*no price table*"])
+
+
+def test_cached_and_replayed_rows_cost_nothing(metered):
+    _stored_run(metered, "--prices=prices.json", "--cache")
+    result, record = _stored_run(metered, "--prices=prices.json", "--cache", "--max-cost=0")
+    assert result.ret == 0
+    assert record.usage["cost_usd"] == 0 and record.usage["cached"] == 4
+    assert [i.cost_usd for i in record.items] == [0.0] * 4
+    result.stdout.fnmatch_lines(["*usage: 0 target calls (4 rows cached/replayed: cost $0)*"])
+    result, record = _stored_run(
+        metered, "--prices=prices.json", "--replay=latest~1", "--max-cost=0"
+    )
+    assert result.ret == 0 and record.usage["replayed"] == 4 and record.usage["cost_usd"] == 0
+
+
+def test_max_cost_increase_against_the_baseline(metered, qa):
+    _stored_run(metered, "--prices=prices.json", "--run-name=base")
+    qa([*ROWS, {"id": "q6", "input": "one two three four five six seven eight", "expected": "x"}])
+    result, record = _stored_run(
+        metered, "--prices=prices.json", "--baseline=base", "--max-cost-increase=20"
+    )
+    assert result.ret == 1
+    gate = record.gates[-1]
+    assert gate.gate == "cost increase" and not gate.passed
+    assert gate.value == pytest.approx((0.020 - 0.011) / 0.011 * 100)
+    result.stdout.fnmatch_lines(["*budget --max-cost-increase failed: cost +81.8%, limit <= +20%*"])

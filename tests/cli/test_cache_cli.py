@@ -1,0 +1,56 @@
+"""``pytest-datasetrun cache stats|clear`` and ``rescore_run`` / ``run_dataset(cache=...)``."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_datasetrun.api import rescore_run, run_dataset
+from pytest_datasetrun.cli.cache import parse_age
+from pytest_datasetrun.cli.main import main
+
+ROWS = [{"id": "a", "input": "x", "expected": "x"}, {"id": "b", "input": "y", "expected": "z"}]
+
+
+def test_run_dataset_with_cache_then_cache_commands(tmp_path, capsys):
+    calls = []
+
+    def target(input):
+        calls.append(input)
+        return input
+
+    cache = tmp_path / "cache"
+    run_dataset(ROWS, target, ["exact_match"], cache=cache)
+    record = run_dataset(ROWS, target, ["exact_match"], cache=cache)
+    assert calls == ["x", "y"]
+    assert record.cache["hits"] == 2 and [i.via for i in record.items] == ["cache", "cache"]
+
+    assert main(["cache", "stats", "--dir", str(cache), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["entries"] == 2 and stats["targets"] == {"target": 2}
+    assert main(["cache", "clear", "--dir", str(cache), "--older-than", "7d"]) == 0
+    assert "deleted 0 entries older than 7d" in capsys.readouterr().out
+    assert main(["cache", "clear", "--dir", str(cache), "--target", "target"]) == 0
+    assert "deleted 2 entries of target 'target'" in capsys.readouterr().out
+    assert main(["cache", "stats", "--dir", str(cache)]) == 0
+    assert ": 0 entries" in capsys.readouterr().out
+
+
+def test_bad_age_is_a_usage_error(tmp_path, capsys):
+    assert main(["cache", "clear", "--dir", str(tmp_path), "--older-than", "soon"]) == 2
+    assert "--older-than: 'soon' is not an age" in capsys.readouterr().err
+    assert parse_age("12h") == 43200 and parse_age("2w") == 1209600
+
+
+def test_rescore_run_keeps_outputs_and_errors(tmp_path):
+    def target(input):
+        if input == "boom":
+            raise ValueError("exploded")
+        return input.upper()
+
+    stored = run_dataset([*ROWS, {"id": "c", "input": "boom"}], target, ["exact_match"])
+    record = rescore_run(stored, ["contains(substring='X')"], store=tmp_path / "runs.json")
+    assert record.replayed_from == stored.run_id
+    assert [i.output for i in record.items] == ["X", "Y", None]
+    assert record.items[2].status == "errored" and "exploded" in record.items[2].error
+    assert [i.score("contains").value for i in record.items[:2]] == [1.0, 0.0]
+    assert record.usage["called"] == 0 and record.usage["replayed"] == 3
