@@ -16,7 +16,7 @@ def metered(input):
     if input.startswith("raise"):
         raise ValueError("metered target failed on " + input)
     words = len(input.split())
-    return {"answer": input, "usage": {"prompt_tokens": 1000 * words, "completion_tokens": 100, "model": "m1"}}
+    return {"answer": input, "model": "m1", "usage": {"prompt_tokens": 1000 * words, "completion_tokens": 100}}
 
 
 @dr.target(id="versioned", version=os.environ.get("DR_VERSION", "1"))
