@@ -28,8 +28,6 @@ class Recalled:
 class RecalledError(Exception):
     """A replayed target error, or a row --replay-strict refuses to call the target for."""
 
-    __tracebackhide__ = True
-
     def __init__(self, text: str, error_type: str | None) -> None:
         super().__init__(text)
         self.text = text

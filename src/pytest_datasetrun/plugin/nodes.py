@@ -172,7 +172,7 @@ class DatasetCase(pytest.Function):
         outcome = self.stash.get(outcome_key, None)
         if isinstance(excinfo.value, DatasetrunError):
             return safe_text(f"datasetrun: {excinfo.value}", multiline=True)
-        if isinstance(excinfo.value, CaseFailure):
+        if isinstance(excinfo.value, CaseFailure) or _replayed(excinfo.value):
             return excinfo.getrepr(style="value")
         if outcome is not None and excinfo.value is outcome.exception:
             tbstyle = self.config.getoption("tbstyle", "auto")
@@ -186,6 +186,13 @@ class DatasetCase(pytest.Function):
             escaped = safe_text(text, multiline=True)
             return rendered if escaped == text else escaped
         return super().repr_failure(excinfo)
+
+
+def _replayed(exc: BaseException) -> bool:
+    """A stored target error of a replayed run: its message is all there is to show."""
+    from pytest_datasetrun.engine.replay import RecalledError
+
+    return isinstance(exc, RecalledError)
 
 
 def _user_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
