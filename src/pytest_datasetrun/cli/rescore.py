@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_rescore(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """``rescore RUN --scorer ...``: print the summary and gates; 1 on a failure."""
     from pytest_datasetrun.analysis.gates import evaluate_gates, parse_gates
-    from pytest_datasetrun.report.gates import render_gates
     from pytest_datasetrun.api import rescore_run
+    from pytest_datasetrun.report.gates import render_gates
     from pytest_datasetrun.report.summary import summary_lines
 
     out = out or sys.stdout
