@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from pytest_datasetrun.plugin.context import RunContext
     from pytest_datasetrun.record.run import RunRecord
 
-__all__ = ("Finished", "finish_run")
+__all__ = ("RUN_NOT_STORED", "Finished", "finish_run")
+
+# The session's exit status when a run that was to be stored was not (issue 11, item 5).
+# pytest uses 0-5 (5: no tests collected); 6 is free and distinct from every test outcome.
+RUN_NOT_STORED = 6
 
 
 @dataclass
@@ -45,25 +49,26 @@ def finish_run(ctx: RunContext, session: pytest.Session, record: RunRecord) -> F
     hook = config.hook
     for item in record.items:
         hook.pytest_datasetrun_item_result(result=item, config=config)
-    if ctx.options.store is not None:
-        _write(ctx, record, done)
+    stored = ctx.options.store is None or _write(ctx, record, done)
+    if not stored and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = RUN_NOT_STORED
     hook.pytest_datasetrun_run_finished(record=record, config=config)
     return done
 
 
-def _write(ctx: RunContext, record: RunRecord, done: Finished) -> None:
+def _write(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+    """Store the record; ``False`` (after saving it to a fallback file if possible) when not."""
     from pytest_datasetrun.store.runstore import write_run
 
     store = ctx.options.store
     assert store is not None
     try:
         outcome = write_run(store, record)
-    except DatasetrunError as exc:
-        done.messages.append(f"ERROR: the run was not stored: {exc}")
-        return
-    except OSError as exc:
-        done.messages.append(f"ERROR: the run was not stored in {store}: {exc}")
-        return
+    except (DatasetrunError, OSError) as exc:
+        _not_stored(
+            ctx, record, done, f"{exc}" if isinstance(exc, DatasetrunError) else f"{store}: {exc}"
+        )
+        return False
     recovered = getattr(outcome, "recovered_from", None)
     if recovered is not None:
         done.messages.append(
@@ -71,6 +76,27 @@ def _write(ctx: RunContext, record: RunRecord, done: Finished) -> None:
             f"this run was written to {outcome.path} instead"
         )
     done.messages.append(f"run {record.run_id} stored in {_rel(ctx, outcome.path)}")
+    return True
+
+
+def _not_stored(ctx: RunContext, record: RunRecord, done: Finished, reason: str) -> None:
+    from pytest_datasetrun.store.fallback import fallback_dirs, write_fallback
+
+    assert ctx.options.store is not None
+    if record.exit_status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        record.exit_status = RUN_NOT_STORED
+    dirs = fallback_dirs(ctx.options.store, ctx.config.invocation_params.dir)
+    saved = write_fallback(record, dirs)
+    where = (
+        f"the whole run was saved to {_rel(ctx, saved)} instead (`pytest-datasetrun show` "
+        f"and `compare` read it as a run file)"
+        if saved is not None
+        else "it could not be saved anywhere else either"
+    )
+    done.messages.append(
+        f"ERROR: run {record.run_id} was not stored: {reason}; {where} "
+        f"(exit status {RUN_NOT_STORED})"
+    )
 
 
 def _apply_gates(ctx: RunContext, record: RunRecord, done: Finished) -> bool:

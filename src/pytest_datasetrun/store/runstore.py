@@ -53,6 +53,7 @@ __all__ = (
 
 DEFAULT_STORE = Path(".datasetrun") / "runs.json"
 LOCK_TIMEOUT_S = 60.0
+LOCK_TIMEOUT_ENV = "DATASETRUN_LOCK_TIMEOUT"
 _TABLE = "runs"
 _ITEMS = TypeAdapter(list[ItemResult])
 # A run id becomes a file name: one path component, no leading dot, nothing a shell or a
@@ -150,11 +151,19 @@ def write_run(path: str | os.PathLike[str], record: RunRecord) -> WriteOutcome:
         target = (
             store.with_name(f"{store.stem}.recovered-{record.run_id}.json") if reason else store
         )
+        items_file = items_path(target, record.run_id)
         try:
-            _atomic_write(items_path(target, record.run_id), items)
+            _atomic_write(items_file, items)
             _index_run(target, summary)
-        except OSError as exc:
-            raise StoreError(f"cannot write run {record.run_id} to store {target}: {exc}") from None
+        except BaseException as exc:
+            # The index does not list the run: its items file would be an orphan.
+            with contextlib.suppress(OSError):
+                items_file.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise StoreError(
+                    f"cannot write run {record.run_id} to store {target}: {exc}"
+                ) from None
+            raise
     return WriteOutcome(target, record.run_id, store if reason else None, reason)
 
 
@@ -329,13 +338,14 @@ def _shape_problem(data: object) -> str:
 @contextlib.contextmanager
 def _locked(store: Path) -> Iterator[None]:
     """Hold the store lock, with a clear :class:`StoreError` on timeout."""
-    lock = filelock.FileLock(f"{store}.lock", timeout=LOCK_TIMEOUT_S)
+    timeout = _lock_timeout()
+    lock = filelock.FileLock(f"{store}.lock", timeout=timeout)
     try:
         lock.acquire()
     except filelock.Timeout:
         raise StoreError(
             f"run store {store} is locked: another process held {lock.lock_file} for more "
-            f"than {LOCK_TIMEOUT_S:.0f} s; is another pytest session writing it?"
+            f"than {timeout:g} s; is another pytest session writing it?"
         ) from None
     except OSError as exc:
         raise StoreError(f"cannot lock run store {store}: {exc}") from None
@@ -343,6 +353,15 @@ def _locked(store: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _lock_timeout() -> float:
+    """Seconds to wait for the store lock: ``$DATASETRUN_LOCK_TIMEOUT``, else 60."""
+    try:
+        value = float(os.environ.get(LOCK_TIMEOUT_ENV, LOCK_TIMEOUT_S))
+    except ValueError:
+        return LOCK_TIMEOUT_S
+    return value if value >= 0 else LOCK_TIMEOUT_S
 
 
 @contextlib.contextmanager

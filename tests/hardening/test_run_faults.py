@@ -1,0 +1,160 @@
+"""Faults while a run is evaluated or stored: exit status, one clear message, no traceback,
+and the runs already in the store stay as they were (issue 11: a run is never silently lost)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_datasetrun.plugin.finish import RUN_NOT_STORED
+from pytest_datasetrun.store.runstore import open_store
+
+ROWS = [{"id": f"r{i}", "input": f"v{i}", "expected": f"v{i}"} for i in range(4)]
+
+
+def snapshot(project) -> dict[str, bytes]:
+    """Every file of the default store, by relative path (lock files excluded)."""
+    root = project.path / ".datasetrun"
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+
+
+@pytest.fixture
+def earlier(project, qa):
+    """A project with one stored run; returns the store's files as they were."""
+    qa(ROWS)
+    assert project.run("--dataset=qa.jsonl", "--target=echo").ret == 0
+    return snapshot(project)
+
+
+def assert_clean(result, *, code: int) -> str:
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == code, out
+    assert "Traceback" not in out and "INTERNALERROR" not in out
+    return out
+
+
+def unsaved(directory: Path) -> list[Path]:
+    return sorted(directory.glob("datasetrun-unsaved-*.json"))
+
+
+def assert_fallback(path: Path, rows: int = 4) -> None:
+    record = open_store(path).get(str(path))
+    assert record.counts.selected == rows and len(record.items) == rows
+    assert record.exit_status == RUN_NOT_STORED
+
+
+# -- the store cannot take the run -------------------------------------------------------------
+
+
+def test_store_whose_parent_is_a_file(project, qa, earlier):
+    (project.path / "blocker").write_text("not a directory")
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--run-store=blocker/runs.json")
+    out = assert_clean(result, code=RUN_NOT_STORED)
+    assert "was not stored" in out and "blocker" in out
+    (saved,) = unsaved(project.path)
+    assert f"saved to {saved.name}" in out
+    assert_fallback(saved)
+    assert snapshot(project) == earlier
+
+
+@pytest.fixture
+def held_lock(project):
+    """Another process holds the store lock until the test ends."""
+    lock = project.path / ".datasetrun" / "runs.json.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import filelock, sys, time\n"
+         f"lock = filelock.FileLock({str(lock)!r}); lock.acquire(); print('held', flush=True)\n"
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    yield
+    holder.communicate("", timeout=10)
+
+
+def test_lock_held_past_the_wait(project, earlier, held_lock, monkeypatch, mode):
+    monkeypatch.setenv("DATASETRUN_LOCK_TIMEOUT", "0.3")
+    result = project.run("--dataset=qa.jsonl", "--target=echo", *mode)
+    out = assert_clean(result, code=RUN_NOT_STORED)
+    assert "is locked: another process held" in out and "more than 0.3 s" in out
+    (saved,) = unsaved(project.path / ".datasetrun")
+    assert_fallback(saved)
+    assert {k: v for k, v in snapshot(project).items() if "unsaved" not in k} == earlier
+
+
+def test_failed_rows_and_a_lost_store_still_exit_with_the_store_code(
+    project, qa, earlier, held_lock, monkeypatch
+):
+    qa([*ROWS, {"id": "bad", "input": "raise-me"}])
+    monkeypatch.setenv("DATASETRUN_LOCK_TIMEOUT", "0")
+    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    assert_clean(result, code=RUN_NOT_STORED)
+    (saved,) = unsaved(project.path / ".datasetrun")
+    assert_fallback(saved, rows=5)
+
+
+def test_disk_full_leaves_no_orphan_items_or_temp_file(project, earlier, monkeypatch):
+    store_dir = project.path / ".datasetrun"
+    real_replace = os.replace
+
+    def full_disk(src, dst, *args, **kwargs):
+        if Path(dst).parent.is_relative_to(store_dir):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    monkeypatch.undo()
+    out = assert_clean(result, code=RUN_NOT_STORED)
+    assert "No space left on device" in out
+    assert snapshot(project) == earlier  # no orphan items file, no temp file
+    (saved,) = unsaved(project.path)
+    assert_fallback(saved)
+
+
+def test_disk_full_after_the_items_file_removes_it(project, earlier, monkeypatch):
+    """The items file was written, the index was not: the items file must not stay behind."""
+    index = project.path / ".datasetrun" / "runs.json"
+    real_replace = os.replace
+
+    def full_at_index(src, dst, *args, **kwargs):
+        if Path(dst) == index:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", full_at_index)
+    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    monkeypatch.undo()
+    assert_clean(result, code=RUN_NOT_STORED)
+    assert snapshot(project) == {
+        **earlier,
+        **{k: v for k, v in snapshot(project).items() if "unsaved" in k},
+    }
+
+
+def test_no_run_store_is_not_a_store_failure(project, earlier, qa):
+    (project.path / "blocker").write_text("x")
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--no-run-store")
+    assert_clean(result, code=0)
+    assert unsaved(project.path) == [] and snapshot(project) == earlier
+
+
+def test_the_fallback_file_is_a_baseline(project, qa, earlier):
+    (project.path / "blocker").write_text("x")
+    project.run("--dataset=qa.jsonl", "--target=echo", "--run-store=blocker/runs.json")
+    (saved,) = unsaved(project.path)
+    result = project.run("--dataset=qa.jsonl", "--target=echo", f"--baseline={saved}")
+    assert_clean(result, code=0)
+    assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())["runs"]
