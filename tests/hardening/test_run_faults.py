@@ -6,8 +6,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,16 +20,27 @@ from pytest_datasetrun.store.runstore import open_store
 ROWS = [{"id": f"r{i}", "input": f"v{i}", "expected": f"v{i}"} for i in range(4)]
 
 
-def snapshot(project) -> dict[str, bytes]:
-    """Every file of the default store, by relative path (lock files excluded)."""
+def snapshot(project) -> dict[str, object]:
+    """The default store's runs (each summary, by run id) and every other file in it, by path."""
     root = project.path / ".datasetrun"
     if not root.exists():
         return {}
-    return {
+    files: dict[str, object] = {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.endswith(".lock")
+        if p.is_file() and not p.name.endswith(".lock") and p.name != "runs.json"
     }
+    index = root / "runs.json"
+    if index.exists():
+        for doc in json.loads(index.read_text())["runs"].values():
+            files[f"run {doc['run_id']}"] = doc
+    return files
+
+
+def assert_kept(project, earlier: dict[str, object]) -> None:
+    """No run stored before the faulty session changed."""
+    now = snapshot(project)
+    assert {key: now.get(key) for key in earlier} == earlier
 
 
 @pytest.fixture
@@ -158,3 +171,58 @@ def test_the_fallback_file_is_a_baseline(project, qa, earlier):
     result = project.run("--dataset=qa.jsonl", "--target=echo", f"--baseline={saved}")
     assert_clean(result, code=0)
     assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())["runs"]
+
+
+# -- signals -----------------------------------------------------------------------------------
+
+
+def rows(n: int, special: dict[int, str]) -> list[dict]:
+    out = [{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(n)]
+    for index, value in special.items():
+        out[index]["input"] = value
+    return out
+
+
+def send_signal(project, args, ready, signum, *, group: bool = True):
+    """Start pytest in its own session, wait until ``ready(calls)``, signal it; return its output."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--dataset=qa.jsonl", "-p", "no:cacheprovider", *args],
+        cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not ready(project.calls()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # let the reports of finished rows reach the controller
+    if group:
+        os.killpg(proc.pid, signum)
+    else:
+        os.kill(proc.pid, signum)
+    # every hanging row sleeps 30 s: finishing well before that means nothing waited for them
+    out, _ = proc.communicate(timeout=20)
+    return proc.returncode, out.decode()
+
+
+STOPS = [
+    pytest.param(signal.SIGTERM, [], True, id="sigterm-serial"),
+    pytest.param(signal.SIGHUP, [], True, id="sighup-serial"),
+    pytest.param(signal.SIGTERM, ["-n", "2"], True, id="sigterm-xdist-group"),
+    pytest.param(signal.SIGHUP, ["-n", "2"], True, id="sighup-xdist-group"),
+    pytest.param(signal.SIGTERM, ["-n", "2"], False, id="sigterm-xdist-controller-only"),
+    pytest.param(signal.SIGTERM, ["-n", "2", "--max-concurrency=4"], False, id="sigterm-window"),
+]
+
+
+@pytest.mark.parametrize(("signum", "extra", "group"), STOPS)
+def test_stop_signal_stores_a_partial_run(project, qa, earlier, signum, extra, group):
+    qa(rows(40, {5: "hang", 25: "hang"}))
+    code, out = send_signal(
+        project, ["--target=faulty", *extra], lambda calls: "hang" in calls, signum, group=group
+    )
+    assert code == pytest.ExitCode.INTERRUPTED, out
+    assert f"{signal.Signals(signum).name} received" in out
+    assert "INTERNALERROR" not in out and "cannot send" not in out, out
+    record = project.last_run()
+    assert record.status == "partial" and record.counts.selected == 40
+    statuses = [item.status for item in record.items]
+    assert statuses.count("passed") >= 3 and "not_run" in statuses
+    assert_kept(project, earlier)

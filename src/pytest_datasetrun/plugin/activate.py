@@ -15,6 +15,7 @@ from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
 from pytest_datasetrun.plugin.nodes import DatasetCase, DatasetFile
 from pytest_datasetrun.plugin.options import read_options
 from pytest_datasetrun.plugin.prefetch import make_scheduler
+from pytest_datasetrun.plugin.signals import install_stop_signals
 from pytest_datasetrun.record.results import jsonable, to_payload
 
 __all__ = ("activate", "ItemHooks")
@@ -42,6 +43,7 @@ def activate(config: pytest.Config) -> None:
     prepare_sources(ctx, controller=not is_worker)
     config.stash[context_key] = ctx
     config.add_cleanup(ctx.close)
+    install_stop_signals(config)
     _add_dataset_args(config, options.datasets)
     config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
     if not is_worker:

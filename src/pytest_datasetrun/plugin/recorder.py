@@ -268,7 +268,15 @@ class _XdistHooks:
 
         return PrefetchLoadScheduling(config, log, depth=concurrency + 1)
 
+    def pytest_testnodeready(self, node: Any) -> None:
+        from pytest_datasetrun.plugin.signals import local_worker_started
+
+        local_worker_started(self.recorder.config, node)
+
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        from pytest_datasetrun.plugin.signals import local_worker_gone
+
+        local_worker_gone(self.recorder.config, node)
         self.recorder.workers += 1
         if error:
             self.recorder.crashed = True
