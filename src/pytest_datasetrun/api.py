@@ -14,6 +14,7 @@ from pytest_datasetrun.analysis.repeats import repeat_summary
 from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset, validate_rows
 from pytest_datasetrun.engine.registry import Registry
 from pytest_datasetrun.engine.runner import Engine, Outcome, Settings
+from pytest_datasetrun.engine.spec import SpecList
 from pytest_datasetrun.engine.targets import Target, as_target
 from pytest_datasetrun.record.results import jsonable
 from pytest_datasetrun.record.run import (
@@ -47,6 +48,7 @@ def run_dataset(
     cache_mode: str = "read-write",
     replay: RunRecord | None = None,
     replay_strict: bool = False,
+    trust_dataset_imports: bool = False,
 ) -> RunRecord:
     """Evaluate ``target`` on every row of ``dataset`` and return the run record.
 
@@ -62,6 +64,8 @@ def run_dataset(
     :param store: when given, the run is also written to this run store.
     :param cache: a call-cache directory (``--cache DIR``); ``cache_mode`` as ``--cache-mode``.
     :param replay: a stored run whose outputs replace target calls (``--replay``).
+    :param trust_dataset_imports: let the dataset's own ``scorers`` (header and rows) name
+        scorers, or scorer params such as ``model=``, by ``module:attr`` import path.
     :returns: the complete :class:`RunRecord`, items in dataset order.
     """
     started = datetime.now(timezone.utc)
@@ -73,9 +77,9 @@ def run_dataset(
     registry = Registry.discover([home] if home else [], [], [])
     chosen = registry.resolve_scorers(
         [
-            (f"target {resolved.id!r}", resolved.scorers),
-            (f"{data.path}: scorers", data.scorers),
-            ("run_dataset(scorers=...)", list(scorers)),
+            SpecList(f"target {resolved.id!r}", resolved.scorers),
+            SpecList(f"{data.path}, field 'scorers'", data.scorers, trust_dataset_imports),
+            SpecList("run_dataset(scorers=...)", list(scorers)),
         ]
     )
     engine = Engine(
@@ -85,7 +89,10 @@ def run_dataset(
             item_timeout, max_retries, tuple(retry_on), repeat=repeat, repeat_policy=repeat_policy
         ),
         row_scorers=lambda item: registry.resolve_row_scorers(
-            chosen, item.scorers, f"row {item.index + 1}"
+            chosen,
+            item.scorers,
+            f"{data.path}, row {item.index + 1}, field 'scorers'",
+            trusted=trust_dataset_imports,
         ),
         cache=_cache(cache, cache_mode),
         replay=_replay(replay, replay_strict),

@@ -4,15 +4,15 @@ built-ins and ``module:attr`` paths; resolved by id first, then by name, then by
 from __future__ import annotations
 
 import difflib
-import importlib
 import importlib.metadata
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pytest_datasetrun.engine.imports import check_data_params, import_object, refuse_import
 from pytest_datasetrun.engine.scorer import Scorer, as_scorer
-from pytest_datasetrun.engine.spec import ScorerSpec, parse_spec
+from pytest_datasetrun.engine.spec import ScorerSpec, SpecList, parse_spec
 from pytest_datasetrun.engine.targets import Target, as_target
 from pytest_datasetrun.errors import ConfigError
 
@@ -126,7 +126,7 @@ class Registry:
     def resolve_target(self, ref: str) -> Target:
         found = self.targets.find(ref)
         if found is None and ":" in ref:
-            found = as_target(import_object(ref, "target"), id=ref.rsplit(":", 1)[1])
+            found = _imported(ref, "target", as_target)
         if found is None:
             raise self.targets.unknown(
                 ref,
@@ -135,16 +135,26 @@ class Registry:
             )
         return found
 
-    def resolve_scorer(self, value: Any, *, source: str = "--scorer") -> Scorer:
-        """Resolve a spec string/mapping, a :class:`ScorerSpec`, a Scorer or a function into a bound Scorer."""
+    def resolve_scorer(
+        self, value: Any, *, source: str = "--scorer", trusted: bool = True
+    ) -> Scorer:
+        """Resolve a spec string/mapping, a :class:`ScorerSpec`, a Scorer or a function into a bound Scorer.
+
+        :param trusted: False for specs from a dataset file: those may name only registered and
+            built-in scorers, and no parameter that imports code (see :mod:`.imports`).
+        """
         if isinstance(value, Scorer) or callable(value):
             return as_scorer(value)
         spec = value if isinstance(value, ScorerSpec) else parse_spec(value, source=source)
         base = self.scorers.find(spec.ref)
         if base is None and ":" in spec.ref:
-            base = as_scorer(import_object(spec.ref, "scorer"), id=spec.ref.rsplit(":", 1)[1])
+            if not trusted:
+                raise refuse_import(source, "scorer", spec.ref)
+            base = _imported(spec.ref, "scorer", as_scorer)
         if base is None:
             raise self.scorers.unknown(spec.ref, f"(from {source})")
+        if not trusted:
+            check_data_params(base.fn, spec.params, source, base.id)
         allowed = base.param_names
         if allowed is not None:
             for key in spec.params:
@@ -155,27 +165,35 @@ class Registry:
                     )
         return base.bind(spec.params, spec.threshold, spec.alias)
 
-    def resolve_scorers(self, sources: Iterable[tuple[str, Iterable[Any]]]) -> list[Scorer]:
+    def resolve_scorers(
+        self, sources: Iterable[SpecList | tuple[str, Iterable[Any]]]
+    ) -> list[Scorer]:
         """Resolve scorer lists in order; a later scorer with the same key replaces an earlier one.
 
-        :param sources: ``(where the specs come from, specs)`` pairs, named in error messages.
+        :param sources: :class:`SpecList` values, or trusted ``(where the specs come from, specs)``
+            pairs; the source is named in error messages.
         """
         chosen: dict[str, Scorer] = {}
-        for source, specs in sources:
-            for spec in specs:
-                bound = self.resolve_scorer(spec, source=source)
+        for given in sources:
+            specs = given if isinstance(given, SpecList) else SpecList(*given)
+            for spec in specs.specs:
+                bound = self.resolve_scorer(spec, source=specs.source, trusted=specs.trusted)
                 _check_available(bound)
                 chosen[bound.key] = bound
         return list(chosen.values())
 
     def resolve_row_scorers(
-        self, base: Iterable[Scorer], specs: Iterable[Any], source: str
+        self, base: Iterable[Scorer], specs: Iterable[Any], source: str, *, trusted: bool = False
     ) -> list[Scorer]:
-        """A row's own scorers: new keys are added; a known key gets the row's params and threshold."""
+        """A row's own scorers: new keys are added; a known key gets the row's params and threshold.
+
+        :param trusted: rows are data: unless the user trusts the file, they may name only
+            registered and built-in scorers.
+        """
         known = {s.key: s for s in base}
         out = []
         for spec in specs:
-            bound = self.resolve_scorer(spec, source=source)
+            bound = self.resolve_scorer(spec, source=source, trusted=trusted)
             existing = known.get(bound.key)
             if existing is not None and bound.fn is existing.fn:
                 bound = existing.bind(bound.params, bound.threshold, None)
@@ -202,20 +220,27 @@ def _dedupe(values: list[T]) -> list[T]:
     return out
 
 
-def import_object(ref: str, label: str) -> Any:
-    """Import ``package.module:attr.sub``; errors name the reference."""
-    module_name, _, attr_path = ref.partition(":")
+_EXPECTED = {
+    "target": "a callable, or an object with generate/agenerate, invoke/ainvoke or run/arun",
+    "scorer": "a function (output, ...) returning a float in [0, 1], a bool or a Score",
+}
+
+
+def _imported(ref: str, label: str, convert: Callable[..., T]) -> T:
+    """Import ``module:attr`` and make it a target or scorer; a wrong kind of object is a ConfigError."""
+    obj = import_object(ref, label)
     try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
+        return convert(obj, id=ref.rsplit(":", 1)[1])
+    except TypeError:
         raise ConfigError(
-            f"{label} {ref!r}: cannot import module {module_name!r} ({exc})"
+            f"{label} {ref!r} is {_kind_of(obj)}, not a {label}: expected {_EXPECTED[label]}"
         ) from None
-    for attr in attr_path.split("."):
-        try:
-            obj = getattr(obj, attr)
-        except AttributeError:
-            raise ConfigError(
-                f"{label} {ref!r}: module {module_name!r} has no attribute {attr_path!r}"
-            ) from None
-    return obj
+
+
+def _kind_of(obj: Any) -> str:
+    if inspect.ismodule(obj):
+        return f"the module {obj.__name__!r}"
+    text = repr(obj)
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    name = type(obj).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} ({shown})"

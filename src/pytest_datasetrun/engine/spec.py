@@ -9,12 +9,13 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_datasetrun.errors import ConfigError
 
-__all__ = ("ScorerSpec", "parse_spec", "parse_threshold", "parse_params")
+__all__ = ("ScorerSpec", "SpecList", "parse_spec", "parse_threshold", "parse_params")
 
 _SPEC = re.compile(
     r"""^\s*
@@ -35,6 +36,15 @@ class ScorerSpec:
     threshold: float | None = None
     alias: str | None = None
     source: str = ""
+
+
+@dataclass(frozen=True)
+class SpecList:
+    """Scorer specs from one place; ``trusted`` is False for a dataset file (see ``imports``)."""
+
+    source: str
+    specs: Sequence[Any]
+    trusted: bool = True
 
 
 def parse_spec(value: object, *, source: str = "--scorer") -> ScorerSpec:
@@ -70,6 +80,11 @@ def _from_mapping(value: dict[str, Any], source: str) -> ScorerSpec:
     params = value.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{source}: 'params' of scorer {value['scorer']!r} must be an object")
+    alias = value.get("as")
+    if alias is not None and not (isinstance(alias, str) and alias.strip()):
+        raise ConfigError(
+            f"{source}: 'as' of scorer {value['scorer']!r} must be a non-empty string"
+        )
     threshold = value.get("threshold")
     if threshold is not None:
         threshold = parse_threshold(threshold, source=f"{source} {value['scorer']!r}")
@@ -77,7 +92,7 @@ def _from_mapping(value: dict[str, Any], source: str) -> ScorerSpec:
         base.ref,
         {**base.params, **params},
         threshold if threshold is not None else base.threshold,
-        value.get("as") or base.alias,
+        alias or base.alias,
         source,
     )
 
@@ -95,30 +110,33 @@ def parse_threshold(raw: object, *, source: str) -> float:
 def parse_params(text: str, *, source: str) -> dict[str, Any]:
     """Parse ``k=v, k2="x", k3=[1, 2]``; values are JSON, Python literals, or bare strings."""
     params: dict[str, Any] = {}
-    for part in _split_top_level(text):
+    for part in _split_top_level(text, source):
         if not part.strip():
             continue
         key, sep, raw = part.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
             raise ConfigError(f"{source}: parameter {part.strip()!r} is not of the form name=value")
-        params[key] = _parse_value(raw.strip())
+        params[key] = _parse_value(raw.strip(), f"{source}: parameter {key!r}")
     return params
 
 
-def _parse_value(raw: str) -> Any:
+def _parse_value(raw: str, source: str) -> Any:
     for parse in (json.loads, ast.literal_eval):
         try:
             return parse(raw)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
+    if raw[:1] in "\"'[{(" and raw:
+        # A bare word is a string; text that starts like a literal and does not parse is a typo.
+        raise ConfigError(f"{source}: {raw!r} is not a valid JSON or Python value")
     lowered = raw.lower()
     if lowered in ("true", "false", "null", "none"):
         return {"true": True, "false": False}.get(lowered)
     return raw
 
 
-def _split_top_level(text: str) -> list[str]:
+def _split_top_level(text: str, source: str = "") -> list[str]:
     parts: list[str] = []
     depth = 0
     quote: str | None = None
@@ -126,8 +144,11 @@ def _split_top_level(text: str) -> list[str]:
     escaped = False
     for char in text:
         if quote:
-            escaped = char == "\\" and not escaped
-            if char == quote and not escaped:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = None
         elif char in "\"'":
             quote = char
@@ -135,10 +156,20 @@ def _split_top_level(text: str) -> list[str]:
             depth += 1
         elif char in ")]}":
             depth -= 1
+            if depth < 0:
+                raise ConfigError(
+                    f"{source}: unbalanced {char!r} in the parameters (quote a value that "
+                    "contains brackets)"
+                )
         elif char == "," and depth == 0:
             parts.append("".join(current))
             current = []
             continue
         current.append(char)
+    if quote or depth:
+        what = f"an unclosed {quote} quote" if quote else "an unclosed bracket"
+        raise ConfigError(
+            f"{source}: {what} in the parameters (quote a value that contains brackets)"
+        )
     parts.append("".join(current))
     return parts

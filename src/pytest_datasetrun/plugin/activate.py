@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from pytest_datasetrun.errors import DatasetrunError
+from pytest_datasetrun.errors import ConfigError, DatasetrunError
 from pytest_datasetrun.plugin.context import RunContext
 from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
 from pytest_datasetrun.plugin.nodes import DatasetCase, DatasetFile
-from pytest_datasetrun.plugin.options import read_options
+from pytest_datasetrun.plugin.options import Options, read_options
 from pytest_datasetrun.plugin.prefetch import make_scheduler
 from pytest_datasetrun.plugin.signals import install_stop_signals
 from pytest_datasetrun.record.results import jsonable, to_payload
@@ -78,15 +78,11 @@ def _validate(ctx: RunContext) -> None:
 
     options = ctx.options
     for spec in options.scorers:
-        parse_spec(spec)
-    if options.fail_under or options.min_pass_rate or options.max_errors:
-        from pytest_datasetrun.analysis.gates import parse_gates
-
-        parse_gates(list(options.fail_under), options.min_pass_rate, options.max_errors)
-    if options.max_regression:
-        from pytest_datasetrun.analysis.compare import parse_max_regression
-
-        parse_max_regression(list(options.max_regression))
+        parse_spec(spec, source=options.label("scorer"))
+    try:
+        _validate_gates(options)
+    except ConfigError as exc:
+        raise ConfigError(_as_given(options, str(exc))) from None
     for path in options.datasets:
         _validate_specs(ctx, ctx.dataset(path))
     iteration = ctx.iteration
@@ -108,6 +104,26 @@ def _validate(ctx: RunContext) -> None:
         open_store(ctx.store_path).resolve(options.baseline)
 
 
+def _validate_gates(options: Options) -> None:
+    if options.fail_under or options.min_pass_rate or options.max_errors:
+        from pytest_datasetrun.analysis.gates import parse_gates
+
+        parse_gates(list(options.fail_under), options.min_pass_rate, options.max_errors)
+    if options.max_regression:
+        from pytest_datasetrun.analysis.compare import parse_max_regression
+
+        parse_max_regression(list(options.max_regression))
+
+
+def _as_given(options: Options, message: str) -> str:
+    """Name a gate option the way the user gave it (the ini key when the ini set it)."""
+    for name in ("fail_under", "min_pass_rate", "max_errors", "max_regression"):
+        flag = "--" + name.replace("_", "-") + ":"
+        if message.startswith(flag):
+            return options.label(name) + message[len(flag) - 1 :]
+    return message
+
+
 def _validate_specs(ctx: RunContext, dataset: Any) -> None:
     from pytest_datasetrun.engine.spec import parse_spec
     from pytest_datasetrun.errors import DatasetError
@@ -115,7 +131,7 @@ def _validate_specs(ctx: RunContext, dataset: Any) -> None:
 
     shown = display_path(ctx.config, Path(dataset.path))
     for spec in dataset.scorers:
-        parse_spec(spec, source=f"{shown}: scorers")
+        parse_spec(spec, source=f"{shown}, field 'scorers'")
     for item in dataset.items:
         for spec in item.scorers:
             try:

@@ -13,6 +13,7 @@ from pytest_datasetrun.engine.concurrency import LoopThread
 from pytest_datasetrun.engine.registry import Registry
 from pytest_datasetrun.engine.runner import Engine, Settings
 from pytest_datasetrun.engine.scorer import Scorer
+from pytest_datasetrun.engine.spec import SpecList
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.plugin.options import Options
@@ -132,11 +133,17 @@ class RunContext:
         return self._engines[path]
 
     def _scorers(self, dataset: Dataset) -> list[Scorer]:
+        shown = display_path(self.config, Path(dataset.path))
         return self.registry.resolve_scorers(
             [
-                (f"target {self.target.id!r}", self.target.scorers),
-                (f"{display_path(self.config, Path(dataset.path))}: scorers", dataset.scorers),
-                ("--scorer", self.options.scorers),
+                SpecList(f"target {self.target.id!r}", self.target.scorers),
+                # A dataset file is data: it may not name code unless the user trusts it.
+                SpecList(
+                    f"{shown}, field 'scorers'",
+                    dataset.scorers,
+                    trusted=self.options.trust_dataset_imports,
+                ),
+                SpecList(self.options.label("scorer"), self.options.scorers),
             ]
         )
 
@@ -153,9 +160,14 @@ class RunContext:
                 self._row_scorers(dataset, item)
 
     def _resolve_row_scorers(self, dataset: Dataset, item: DatasetItem) -> list[Scorer]:
-        source = f"{display_path(self.config, Path(dataset.path))}, row {item.index + 1}: scorers"
+        line = f", line {item.line}" if item.line else ""
+        shown = display_path(self.config, Path(dataset.path))
+        source = f"{shown}{line}, row {item.index + 1}, field 'scorers'"
         return self.registry.resolve_row_scorers(
-            self.engine(Path(dataset.path)).scorers, item.scorers, source
+            self.engine(Path(dataset.path)).scorers,
+            item.scorers,
+            source,
+            trusted=self.options.trust_dataset_imports,
         )
 
     def _should_retry(self, exc: BaseException, attempt: int) -> bool | None:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pytest_datasetrun.plugin.values import (
+    check_choice,
+    check_policy,
+    number,
+    seconds,
+    significance,
+)
 
 __all__ = ("Options", "add_options", "read_options", "dataset_paths", "SCORER_REPORTS")
 
@@ -139,6 +147,13 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="ALPHA",
         help="significance level (default 0.05).",
     )
+    add(
+        "--trust-dataset-imports",
+        action="store_true",
+        default=False,
+        help="let dataset files name scorers (and scorer params such as model=) by module:attr "
+        "import path; without it a dataset may only name registered or built-in scorers.",
+    )
 
     ini = parser.addini
     ini(
@@ -173,6 +188,12 @@ def add_options(parser: pytest.Parser) -> None:
         default=[],
     )
     ini("datasetrun_significance", "significance level.", default="0.05")
+    ini(
+        "datasetrun_trust_dataset_imports",
+        "let dataset files name code by module:attr import path (true/false).",
+        type="bool",
+        default=False,
+    )
 
 
 def dataset_paths(config: pytest.Config) -> list[Path]:
@@ -206,6 +227,13 @@ class Options:
     baseline: str | None
     max_regression: tuple[str, ...]
     significance: float
+    trust_dataset_imports: bool = False
+    # Where each value came from ("--max-concurrency" or "datasetrun_max_concurrency"), for errors.
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def label(self, name: str) -> str:
+        """How to name option ``name`` in a message: its flag, or its ini key when the ini set it."""
+        return self.labels.get(name, "--" + name.replace("_", "-"))
 
     def recorded(self) -> dict[str, Any]:
         """The options that change results, as stored with the run."""
@@ -222,13 +250,25 @@ class Options:
 
 
 def read_options(config: pytest.Config) -> Options:
-    """Merge command line over ini; raise ``pytest.UsageError`` naming a bad value."""
+    """Merge command line over ini; raise ``pytest.UsageError`` naming a bad value.
+
+    A bad value is named the way the user gave it: ``--max-concurrency`` for the command line,
+    ``datasetrun_max_concurrency`` for the ini file.
+    """
     opt = config.getoption
     ini = config.getini
+    labels: dict[str, str] = {}
+
+    def picked(name: str, ini_name: str) -> tuple[Any, str]:
+        value = opt(name)
+        if value not in (None, [], ""):
+            labels[name] = "--" + name.replace("_", "-")
+            return value, labels[name]
+        labels[name] = ini_name
+        return ini(ini_name), ini_name
 
     def pick(name: str, ini_name: str) -> Any:
-        value = opt(name)
-        return value if value not in (None, [], "") else ini(ini_name)
+        return picked(name, ini_name)[0]
 
     store: Path | None = None
     if not opt("no_run_store"):
@@ -238,72 +278,41 @@ def read_options(config: pytest.Config) -> Options:
             if raw_store
             else (config.rootpath / ini("datasetrun_store")).resolve()
         )
-    policy = str(pick("repeat_policy", "datasetrun_repeat_policy") or "all")
-    _check_policy(policy)
+    policy, policy_label = picked("repeat_policy", "datasetrun_repeat_policy")
+    policy = str(policy or "all")
+    check_policy(policy, policy_label)
+    reports, reports_label = picked("scorer_reports", "datasetrun_scorer_reports")
+    check_choice(str(reports or "failed"), reports_label, SCORER_REPORTS)
     return Options(
         datasets=tuple(dataset_paths(config)),
         target=str(pick("target", "datasetrun_target") or ""),
-        scorers=tuple(opt("scorer") or ini("datasetrun_scorers")),
-        scorer_reports=str(pick("scorer_reports", "datasetrun_scorer_reports") or "failed"),
-        max_concurrency=_number(
-            pick("max_concurrency", "datasetrun_max_concurrency"), "--max-concurrency", int, 1
-        ),
-        item_timeout=_optional_float(
-            pick("item_timeout", "datasetrun_item_timeout"), "--item-timeout"
-        ),
-        max_retries=_number(pick("max_retries", "datasetrun_max_retries"), "--max-retries", int, 0),
-        retry_on=tuple(opt("retry_on") or ini("datasetrun_retry_on")),
-        repeat=_number(pick("repeat", "datasetrun_repeat"), "--repeat", int, 1),
+        scorers=tuple(pick("scorer", "datasetrun_scorers")),
+        scorer_reports=str(reports or "failed"),
+        max_concurrency=number(*picked("max_concurrency", "datasetrun_max_concurrency"), int, 1),
+        item_timeout=seconds(*picked("item_timeout", "datasetrun_item_timeout")),
+        max_retries=number(*picked("max_retries", "datasetrun_max_retries"), int, 0),
+        retry_on=tuple(pick("retry_on", "datasetrun_retry_on")),
+        repeat=number(*picked("repeat", "datasetrun_repeat"), int, 1),
         repeat_policy=policy,
         store=store,
         run_name=opt("run_name"),
-        fail_under=tuple(opt("fail_under") or ini("datasetrun_fail_under")),
+        fail_under=tuple(pick("fail_under", "datasetrun_fail_under")),
         min_pass_rate=str(pick("min_pass_rate", "datasetrun_min_pass_rate") or "") or None,
         max_errors=str(pick("max_errors", "datasetrun_max_errors") or "") or None,
         baseline=str(pick("baseline", "datasetrun_baseline") or "") or None,
-        max_regression=tuple(opt("max_regression") or ini("datasetrun_max_regression")),
-        significance=_significance(pick("significance", "datasetrun_significance")),
+        max_regression=tuple(pick("max_regression", "datasetrun_max_regression")),
+        significance=significance(*picked("significance", "datasetrun_significance")),
+        trust_dataset_imports=_trust(config),
+        labels=labels,
     )
 
 
-def _number(raw: Any, name: str, kind: type, minimum: float) -> Any:
+def _trust(config: pytest.Config) -> bool:
+    if config.getoption("trust_dataset_imports"):
+        return True
     try:
-        value = kind(raw)
-    except (TypeError, ValueError):
+        return bool(config.getini("datasetrun_trust_dataset_imports"))
+    except (ValueError, pytest.UsageError) as exc:  # pytest 9.2 raises UsageError, older ValueError
         raise pytest.UsageError(
-            f"{name}: {raw!r} is not a{'n integer' if kind is int else ' number'}"
+            f"datasetrun_trust_dataset_imports: {exc}; use true or false"
         ) from None
-    if value < minimum:
-        raise pytest.UsageError(f"{name}: {value} is too small (the minimum is {minimum})")
-    return value
-
-
-def _significance(raw: Any) -> float:
-    value = float(_number(raw, "--significance", float, 0.0))
-    if not 0.0 < value < 1.0:
-        raise pytest.UsageError(f"--significance: {raw!r} must be between 0 and 1, e.g. 0.05")
-    return value
-
-
-def _optional_float(raw: Any, name: str) -> float | None:
-    if raw in (None, ""):
-        return None
-    value = _number(raw, name, float, 0.0)
-    if value <= 0:
-        raise pytest.UsageError(f"{name}: must be a positive number of seconds, got {raw!r}")
-    return float(value)
-
-
-def _check_policy(policy: str) -> None:
-    if policy in ("all", "majority", "any"):
-        return
-    if policy.startswith("rate:"):
-        try:
-            rate = float(policy[5:])
-        except ValueError:
-            rate = -1.0
-        if 0.0 <= rate <= 1.0:
-            return
-    raise pytest.UsageError(
-        f"--repeat-policy: {policy!r} is not all, majority, any or rate:R with R in [0, 1]"
-    )

@@ -7,6 +7,8 @@ scorer, so all of them read a non-string output the same way.
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -22,6 +24,8 @@ __all__ = (
     "check_requirements",
     "import_optional",
     "resolve_callable",
+    "import_param",
+    "path_param",
     "strip_punctuation",
     "shorten",
     "clip",
@@ -167,6 +171,39 @@ def resolve_callable(ref: object, param: str, scorer: str) -> Callable[..., Any]
         raise ConfigError(f"scorer '{scorer}': {param} {ref!r} is not callable")
     resolved: Callable[..., Any] = obj
     return resolved
+
+
+def import_param(
+    name: str, *, not_imports: tuple[str, ...] = ()
+) -> Callable[[Mapping[str, Any]], str | None]:
+    """A check for parameters from a data file: ``name`` must not be a ``"module:attr"`` import.
+
+    Set the result as the scorer's ``__datasetrun_data_check__``; the registry refuses such a
+    parameter in a dataset file unless the user trusts it.
+
+    :param name: the parameter :func:`resolve_callable` imports.
+    :param not_imports: prefixes that are not import paths (``"openai:"`` for a model name).
+    """
+
+    def check(params: Mapping[str, Any]) -> str | None:
+        value = params.get(name)
+        if isinstance(value, str) and ":" in value and not value.startswith(not_imports):
+            return f"{name}={value!r} names code to import"
+        return None
+
+    return check
+
+
+def path_param(name: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """A check for parameters from a data file: the file ``name`` names stays in the working directory."""
+
+    def check(params: Mapping[str, Any]) -> str | None:
+        value = params.get(name)
+        if isinstance(value, str) and (os.path.isabs(value) or ".." in re.split(r"[\\/]", value)):
+            return f"{name}={value!r} is a file outside the working directory"
+        return None
+
+    return check
 
 
 def strip_punctuation(text: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.score import Score
 
-from ._util import import_optional, resolve_callable, to_text
+from ._util import import_optional, import_param, resolve_callable, to_text
 from .judgeparse import normalise, parse_verdict
 
 __all__ = ("llm_judge", "openai_judge_model", "render_prompt", "DEFAULT_TEMPLATE", "DEFAULT_RUBRIC")
@@ -158,6 +158,10 @@ async def llm_judge(
         raise ValueError(f"scorer 'llm_judge' ({name}): {exc}") from exc
     metadata.update(raw_score=score, scale=scale)
     return Score(value, reason=reason or f"judged {score:g}", metadata=metadata)
+
+
+# A dataset file may name an OpenAI model, not code to import (see engine/imports.py).
+llm_judge.__datasetrun_data_check__ = import_param("model", not_imports=("openai:",))  # type: ignore[attr-defined]
 
 
 def openai_judge_model(

@@ -15,7 +15,15 @@ from typing import Any
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.score import Score
 
-from ._util import import_optional, references, requires, resolve_callable, shorten, to_text
+from ._util import (
+    import_optional,
+    import_param,
+    references,
+    requires,
+    resolve_callable,
+    shorten,
+    to_text,
+)
 
 __all__ = ("semantic_similarity", "default_embedder", "cosine")
 
@@ -117,3 +125,5 @@ def semantic_similarity(
 
 # The default model is only needed when no embedder is given (see check_requirements).
 semantic_similarity.__datasetrun_optional_with__ = ("embedder",)  # type: ignore[attr-defined]
+# A dataset file may not name code to import (see engine/imports.py).
+semantic_similarity.__datasetrun_data_check__ = import_param("embedder")  # type: ignore[attr-defined]

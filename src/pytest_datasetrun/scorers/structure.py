@@ -9,7 +9,7 @@ from typing import Any
 from pytest_datasetrun.score import Score
 
 from ._json import json_path, parse_json
-from ._util import clip, import_optional, require_expected, requires
+from ._util import clip, import_optional, path_param, require_expected, requires
 from .jsondiff import compare_json
 
 __all__ = ("json_valid", "json_match", "json_schema")
@@ -133,3 +133,7 @@ def json_schema(
     return Score(
         0.0, reason=shown + more, metadata={"errors": messages, "error_count": len(errors)}
     )
+
+
+# A dataset file may name a schema file in the working directory, not anywhere on disk.
+json_schema.__datasetrun_data_check__ = path_param("schema")  # type: ignore[attr-defined]
