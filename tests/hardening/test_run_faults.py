@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,7 @@ def earlier(project, qa):
     """A project with one stored run; returns the store's files as they were."""
     qa(ROWS)
     assert project.run("--dataset=qa.jsonl", "--target=echo").ret == 0
+    (project.path / "calls.log").unlink()  # the faulty session's calls are counted alone
     return snapshot(project)
 
 
@@ -226,3 +228,42 @@ def test_stop_signal_stores_a_partial_run(project, qa, earlier, signum, extra, g
     statuses = [item.status for item in record.items]
     assert statuses.count("passed") >= 3 and "not_run" in statuses
     assert_kept(project, earlier)
+
+
+# -- workers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", ["1", "3"])
+def test_worker_crash_runs_the_crashing_row_once(project, qa, earlier, concurrency):
+    qa(rows(16, {3: "die"}))
+    result = project.run_subprocess(
+        "--dataset=qa.jsonl", "--target=faulty", "-n", "2", f"--max-concurrency={concurrency}"
+    )
+    out = assert_clean(result, code=1)
+    assert project.calls().count("die") == 1, out
+    record = project.last_run()
+    assert record.status == "partial" and record.counts.selected == 16
+    errored = [item for item in record.items if item.status == "errored"]
+    assert "r03" in [item.item_id for item in errored]
+    assert len(errored) <= int(concurrency)  # only the rows in flight on the dead worker
+    assert all("crashed" in item.error for item in errored)
+    assert record.counts.passed == 16 - len(errored) and record.counts.not_run == 0
+    # a row that was not lost ran exactly once; a lost row at most once
+    calls = Counter(project.calls())
+    lost = {item.input for item in errored}
+    assert all(calls[f"v{i}"] == 1 for i in range(16) if f"v{i}" not in lost | {"v3"})
+    assert all(calls[value] <= 1 for value in lost)
+    assert_kept(project, earlier)
+
+
+def test_two_crashing_rows_and_no_internal_error(project, qa, earlier):
+    qa(rows(30, {2: "die", 9: "die", 17: "die"}))
+    result = project.run_subprocess(
+        "--dataset=qa.jsonl", "--target=faulty", "-n", "2", "--max-concurrency=3"
+    )
+    out = assert_clean(result, code=1)
+    assert "cannot send" not in out
+    assert project.calls().count("die") == 3
+    record = project.last_run()
+    assert record.counts.selected == 30 and record.counts.not_run == 0
+    assert record.counts.errored <= 9

@@ -266,7 +266,7 @@ class _XdistHooks:
             return None
         from pytest_datasetrun.plugin.xdist import PrefetchLoadScheduling
 
-        return PrefetchLoadScheduling(config, log, depth=concurrency + 1)
+        return PrefetchLoadScheduling(config, log, depth=concurrency + 1, window=concurrency)
 
     def pytest_testnodeready(self, node: Any) -> None:
         from pytest_datasetrun.plugin.signals import local_worker_started

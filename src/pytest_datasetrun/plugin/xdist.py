@@ -3,22 +3,30 @@
 xdist's own load scheduler stops sending to a worker that holds two pending tests once a test
 takes 0.1 s or more, which every LLM call does; a worker then sees at most two rows ahead and
 ``--max-concurrency`` collapses to about 2 per worker. This subclass keeps ``depth`` rows
-pending on each worker; everything else is xdist's.
+pending on each worker; everything else is xdist's, except what happens when a worker dies.
+
+A worker that dies (a crash, or a remote worker whose connection is lost) had up to ``window``
+rows in flight at once, and any of them may have killed it. xdist would blame the first and
+send the others to another worker, which runs the crashing row again (issue 11, item 7). Here
+every row that may have started is reported as lost with the worker, none of them runs again,
+and only the rows the worker had not started are sent elsewhere.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from xdist.scheduler import LoadScheduling
 
-__all__ = ("PrefetchLoadScheduling",)
+__all__ = ("PrefetchLoadScheduling", "lost_row_report")
 
 
 class PrefetchLoadScheduling(LoadScheduling):
-    def __init__(self, config: Any, log: Any = None, *, depth: int) -> None:
+    def __init__(self, config: Any, log: Any = None, *, depth: int, window: int = 1) -> None:
         super().__init__(config, log)
         self.depth = depth
+        self.window = window
 
     def check_schedule(self, node: Any, duration: float = 0) -> None:
         if node.shutting_down:
@@ -29,3 +37,51 @@ class PrefetchLoadScheduling(LoadScheduling):
             return
         # The "long-running tests" heuristic is what starves prefetching: ignore durations.
         super().check_schedule(node, duration=0)
+
+    def _send_tests(self, node: Any, num: int) -> None:
+        tests = self.pending[:num]
+        if not tests:
+            return
+        del self.pending[:num]
+        try:
+            node.send_runtest_some(tests)
+        except OSError:
+            # The worker is gone and its "errordown" event is still queued: keep the rows here
+            # for the others instead of an INTERNALERROR ("cannot send (already closed?)").
+            self.pending[:0] = tests
+            return
+        self.node2pending[node].extend(tests)
+
+    def remove_node(self, node: Any) -> str | None:
+        pending = self.node2pending.pop(node)
+        if not pending:
+            return None
+        # The worker runs its rows in the order they were sent: the first `window` may have started.
+        started, untouched = pending[: self.window], pending[self.window :]
+        self.pending.extend(untouched)
+        for other in self.node2pending:
+            self.check_schedule(other)
+        for index in started:
+            report = lost_row_report(self.collection[index], node, len(started))
+            self.config.hook.pytest_runtest_logreport(report=report)
+        return None  # reported here: xdist would blame one row, and some plugins re-run it
+
+
+def lost_row_report(nodeid: str, node: Any, in_flight: int) -> pytest.TestReport:
+    """The failed report of a row that was running on a worker when the worker was lost."""
+    fspath = nodeid.split("::")[0]
+    together = f" (one of {in_flight} rows running at once)" if in_flight > 1 else ""
+    message = (
+        f"worker {node.gateway.id!r} crashed or was lost while running {nodeid!r}{together}; "
+        f"the row is not run again"
+    )
+    report = pytest.TestReport(
+        nodeid=nodeid,
+        location=(fspath, None, fspath),
+        keywords={},
+        outcome="failed",
+        longrepr=message,
+        when="???",  # type: ignore[arg-type]  # what xdist uses for a crash item
+    )
+    report.node = node  # type: ignore[attr-defined]
+    return report
