@@ -19,6 +19,13 @@ def metered(input):
     return {"answer": input, "model": "m1", "usage": {"prompt_tokens": 1000 * words, "completion_tokens": 100}}
 
 
+@dr.scorer(id="fake_judge")
+def fake_judge(output):
+    # what llm_judge records: the reply's usage and the model it asked
+    usage = {"input_tokens": 500, "output_tokens": 50}
+    return dr.Score(1.0, metadata={"usage": usage, "model": "openai:judge-m"})
+
+
 @dr.target(id="versioned", version=os.environ.get("DR_VERSION", "1"))
 def versioned(input):
     log(input)
@@ -432,3 +439,28 @@ def test_max_cost_increase_against_the_baseline(metered, qa):
     assert gate.gate == "cost increase" and not gate.passed
     assert gate.value == pytest.approx((0.020 - 0.011) / 0.011 * 100)
     result.stdout.fnmatch_lines(["*budget --max-cost-increase failed: cost +81.8%, limit <= +20%*"])
+
+
+def test_judge_usage_is_counted_separately_and_in_the_budgets(metered):
+    prices = {**PRICES, "judge-m": {"input": 2.0, "output": 20.0}}
+    (metered.path / "prices.json").write_text(json.dumps(prices), encoding="utf-8")
+    result, record = _stored_run(
+        metered, "--prices=prices.json", "--scorer=fake_judge", "--max-tokens=9000"
+    )
+    usage = record.usage
+    assert usage["judge_calls"] == 4 and usage["judge_total_tokens"] == 2200
+    assert usage["total_tokens"] == 7400 and usage["spent_tokens"] == 9600
+    assert usage["judge_cost_usd"] == pytest.approx(4 * (500 * 2 + 50 * 20) / 1e6)
+    assert usage["cost_usd"] == pytest.approx(0.011 + 0.008)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*judge tokens 2,200 over 4 calls*cost $0.0190 (judge $0.0080)*",
+            "*budget --max-tokens failed: 9,600 tokens, limit <= 9,000*4 judge calls*",
+        ]
+    )
+    # a replay still pays for its judge calls
+    _, replayed = _stored_run(
+        metered, "--prices=prices.json", "--scorer=fake_judge", "--replay=latest"
+    )
+    assert replayed.usage["called"] == 0 and replayed.usage["cost_usd"] == pytest.approx(0.008)

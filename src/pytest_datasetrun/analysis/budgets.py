@@ -70,8 +70,10 @@ def evaluate_budgets(
     if spec.max_cost is not None:
         results.append(_cost(usage, spec.max_cost))
     if spec.max_tokens is not None:
-        tokens = usage.get("total_tokens", 0)
+        tokens = usage.get("spent_tokens", usage.get("total_tokens", 0))
         detail = f"{tokens:,} tokens over {usage.get('called', 0)} target calls"
+        if usage.get("judge_calls"):
+            detail += f" and {usage['judge_calls']} judge calls"
         passed = tokens <= spec.max_tokens
         results.append(
             GateResult(
@@ -101,7 +103,10 @@ def _cost(usage: dict[str, Any], limit: float) -> GateResult:
         return GateResult(
             gate="cost", value=cost, limit=shown, passed=False, detail=f"cannot be measured: {why}"
         )
-    detail = f"${cost:.4f} over {usage.get('called', 0)} target calls" + _free(usage)
+    detail = f"${cost:.4f} over {usage.get('called', 0)} target calls"
+    if usage.get("judge_cost_usd") is not None:
+        detail += f" (judge calls ${usage['judge_cost_usd']:.4f})"
+    detail += _free(usage)
     return GateResult(gate="cost", value=cost, limit=shown, passed=cost <= limit, detail=detail)
 
 

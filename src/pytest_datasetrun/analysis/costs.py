@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_datasetrun.engine.usage import read_usage
 from pytest_datasetrun.errors import ConfigError
-from pytest_datasetrun.record.results import ItemResult
+from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
 
-__all__ = ("Prices", "apply_costs", "parse_prices", "percentile", "usage_summary")
+__all__ = (
+    "Prices",
+    "apply_costs",
+    "judge_usages",
+    "parse_prices",
+    "percentile",
+    "usage_summary",
+)
 
 
 @dataclass(frozen=True)
@@ -127,13 +135,51 @@ def usage_summary(items: Sequence[ItemResult], prices: Prices | None) -> dict[st
         "cost_usd": None,
         "unpriced": [],
     }
+    judged = judge_usages(items)
+    if judged:
+        summary.update(
+            judge_calls=len(judged),
+            judge_input_tokens=sum(u.input_tokens for u in judged),
+            judge_output_tokens=sum(u.output_tokens for u in judged),
+            judge_total_tokens=sum(u.total_tokens for u in judged),
+        )
+    summary["spent_tokens"] = summary["total_tokens"] + summary.get("judge_total_tokens", 0)
     if prices is not None:
         unknown = [item for item in called if item.cost_usd is None]
-        summary["cost_usd"] = sum(item.cost_usd or 0.0 for item in items)
-        summary["unpriced"] = sorted(
-            {(item.usage.model or "<no model>") if item.usage else "<no usage>" for item in unknown}
-        )
+        missing = {(i.usage.model or "<no model>") if i.usage else "<no usage>" for i in unknown}
+        judge_costs = [prices.cost(u.model, u.input_tokens, u.output_tokens) for u in judged]
+        missing |= {
+            u.model or "<no model>" for u, c in zip(judged, judge_costs, strict=True) if c is None
+        }
+        target_cost = sum(item.cost_usd or 0.0 for item in items)
+        summary["target_cost_usd"] = target_cost
+        summary["judge_cost_usd"] = sum(c or 0.0 for c in judge_costs) if judged else None
+        summary["cost_usd"] = target_cost + (summary["judge_cost_usd"] or 0.0)
+        summary["unpriced"] = sorted(missing)
     return summary
+
+
+def judge_usages(items: Iterable[ItemResult]) -> list[Usage]:
+    """The usage each scorer call (an LLM judge) reported in its metadata, in this run."""
+    found = []
+    for item in items:
+        scores = [s for repeat in item.repeats for s in repeat.scores] or item.scores
+        for score in scores:
+            usage = _scorer_usage(score)
+            if usage is not None:
+                found.append(usage)
+    return found
+
+
+def _scorer_usage(score: ScorerResult) -> Usage | None:
+    meta = score.metadata
+    raw = meta.get("usage") if isinstance(meta, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    model = meta.get("served_model") or meta.get("model")
+    if isinstance(model, str) and ":" in model:
+        model = model.split(":", 1)[1]  # "openai:gpt-4o-mini" is priced as "gpt-4o-mini"
+    return read_usage({"usage": raw, "model": model if isinstance(model, str) else None})
 
 
 def percentile(values: Sequence[float], pct: float) -> float | None:

@@ -33,6 +33,7 @@ def usage_lines(record: RunRecord) -> list[str]:
 def _worth_showing(usage: dict[str, Any]) -> bool:
     return bool(
         usage.get("rows_with_usage")
+        or usage.get("judge_calls")
         or usage.get("cost_usd") is not None
         or usage.get("cached")
         or usage.get("replayed")
@@ -49,10 +50,14 @@ def _usage_line(u: dict[str, Any]) -> str:
             f"tokens {u['total_tokens']:,} (in {u['input_tokens']:,}, out {u['output_tokens']:,}; "
             f"{u['tokens_per_row']:,.0f} per row)"
         )
+    if u.get("judge_calls"):
+        parts.append(f"judge tokens {u['judge_total_tokens']:,} over {u['judge_calls']} calls")
     if u.get("latency_p50_s") is not None:
         parts.append(f"latency p50 {u['latency_p50_s']:.3f} s, p95 {u['latency_p95_s']:.3f} s")
     if u.get("cost_usd") is not None:
         cost = f"cost ${u['cost_usd']:.4f}"
+        if u.get("judge_cost_usd") is not None:
+            cost += f" (judge ${u['judge_cost_usd']:.4f})"
         if u.get("unpriced"):
             cost += f" (no price for {', '.join(u['unpriced'])})"
         parts.append(cost)
