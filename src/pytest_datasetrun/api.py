@@ -125,7 +125,9 @@ def run_dataset(
                 format=data.format,
             )
         ],
-        target=TargetInfo(id=resolved.id, name=resolved.name, kind=resolved.kind),
+        target=TargetInfo(
+            id=resolved.id, name=resolved.name, kind=resolved.kind, version=resolved.version
+        ),
         scorers=infos,
         options={
             "target": resolved.id,

@@ -94,6 +94,8 @@ def test_second_cached_run_makes_no_calls_and_the_same_record(metered, mode):
     assert [i.via for i in two.items] == ["cache"] * 4
     assert [i.cache for i in two.items] == [{"hits": 1, "misses": 0, "writes": 0}] * 4
     assert _stable(two.items) == _stable(one.items)
+    # a cached row keeps its original call's latency (what latency scorers judge)
+    assert [i.target_duration_s for i in two.items] == [i.target_duration_s for i in one.items]
     assert two.counts == one.counts and two.aggregates.keys() == one.aggregates.keys()
     second.stdout.fnmatch_lines(["*cache (read-write): 4 hits, 0 misses, 0 writes*"])
 
@@ -143,6 +145,7 @@ def test_cache_key_has_version_and_repeat_index(project, qa, monkeypatch):
     project.run(*args)
     assert _log_lines(project) == 12
     assert project.last_run().cache["misses"] == 6
+    assert project.last_run().target.version == "2"
 
 
 def test_errors_are_not_cached(project, qa):
@@ -228,6 +231,9 @@ def test_replay_regates_a_stored_run_at_zero_calls(metered, qa, extra):
     assert record.replay["called"] == 0 and record.replay["errors_kept"] == 1
     assert [i.via for i in record.items] == ["replay"] * 5
     assert [i.output for i in record.items] == [i.output for i in stored.items]
+    assert [i.target_duration_s for i in record.items] == [
+        i.target_duration_s for i in stored.items
+    ]
     q5 = record.items[4]
     assert q5.status == "errored" and q5.error_type == "ValueError"
     assert "metered target failed" in q5.error and "replayed from run" in q5.error

@@ -55,10 +55,11 @@ def call_key(target_id: str, version: str, value: Any, repeat: int) -> str:
 
 @dataclass(frozen=True)
 class CacheEntry:
-    """A cached call: the output (its JSON form) and the usage the call reported."""
+    """A cached call: the output (its JSON form), the usage it reported and its latency."""
 
     output: Any
     usage: Usage | None = None
+    duration: float = 0.0
 
 
 @dataclass
@@ -120,7 +121,9 @@ class CallCache:
                 return None, f"cache {self.path} could not be read: {exc}"
         return (None, None) if row is None else _decode(row[0], row[1])
 
-    def put(self, key: str, target_id: str, output: Any, usage: Usage | None) -> bool:
+    def put(
+        self, key: str, target_id: str, output: Any, usage: Usage | None, duration: float = 0.0
+    ) -> bool:
         """Store a call's output; False when the mode forbids it or the output is not JSON."""
         if not self.writes:
             return False
@@ -129,6 +132,7 @@ class CallCache:
                 {
                     "output": to_jsonable_python(output, serialize_unknown=False),
                     "usage": usage.model_dump() if usage is not None else None,
+                    "duration": duration,
                 },
                 ensure_ascii=False,
             )
@@ -220,6 +224,7 @@ def _decode(value: str, digest: str) -> tuple[CacheEntry | None, str | None]:
     try:
         data = json.loads(value)
         usage = data.get("usage")
-        return CacheEntry(data["output"], Usage(**usage) if usage else None), None
+        usage = Usage(**usage) if usage else None
+        return CacheEntry(data["output"], usage, float(data.get("duration") or 0.0)), None
     except Exception as exc:  # noqa: BLE001 - any unreadable entry is a miss
         return None, f"it cannot be decoded ({type(exc).__name__}: {exc})"

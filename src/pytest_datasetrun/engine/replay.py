@@ -23,6 +23,7 @@ class Recalled:
     error: str | None = None
     error_type: str | None = None
     usage: Usage | None = None
+    duration: float = 0.0  # the original call's latency
 
 
 class RecalledError(Exception):
@@ -84,6 +85,8 @@ class ReplaySource:
             return self._missing(
                 f"repeat {repeat + 1} of row {item.id!r} is not in run {self.run_id}"
             )
+        single = not stored.repeats
+        duration = stored.target_duration_s if single else stored.repeats[repeat].duration_s
         if error is not None:
             if self.rerun_errors:
                 return None
@@ -91,9 +94,9 @@ class ReplaySource:
                 error=f"{error} (replayed from run {self.run_id}; --replay-errors=rerun calls "
                 "the target again)",
                 error_type=stored.error_type,
+                duration=duration,
             )
-        usage = stored.usage if len(stored.repeats) <= 1 else None
-        return Recalled(output=output, usage=usage)
+        return Recalled(output=output, usage=stored.usage if single else None, duration=duration)
 
     def _missing(self, why: str) -> Recalled | None:
         if not self.strict:

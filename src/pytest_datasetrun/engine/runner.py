@@ -178,7 +178,11 @@ class Engine:
         entry, problem = self.cache.get(key)
         if entry is not None:
             return _Attempt(
-                output=entry.output, usage=entry.usage, via="cache", cache_events=("hit",)
+                output=entry.output,
+                usage=entry.usage,
+                duration=entry.duration,
+                via="cache",
+                cache_events=("hit",),
             )
         if problem is not None:
             warnings.warn(
@@ -189,7 +193,9 @@ class Engine:
             )
         run = self._call_target(item.input, kwargs)
         events = ("miss",) if problem is None else ("miss", "corrupt")
-        if run.exception is None and self.cache.put(key, target.id, run.output, run.usage):
+        if run.exception is None and self.cache.put(
+            key, target.id, run.output, run.usage, run.duration
+        ):
             events += ("write",)
         run.cache_events = events
         return run
@@ -298,8 +304,11 @@ def _replayed(recalled: Any) -> _Attempt:
     if recalled.error is not None:
         error = RecalledError(recalled.error, recalled.error_type)
         missing = recalled.error_type == "ReplayMissing"  # --replay-strict: nothing was replayed
-        return _Attempt(exception=error, via="target" if missing else "replay")
-    return _Attempt(output=recalled.output, usage=recalled.usage, via="replay")
+        via = "target" if missing else "replay"
+        return _Attempt(exception=error, duration=recalled.duration, via=via)
+    return _Attempt(
+        output=recalled.output, usage=recalled.usage, duration=recalled.duration, via="replay"
+    )
 
 
 def _provenance(runs: list[_Attempt], cached: bool) -> dict[str, Any]:

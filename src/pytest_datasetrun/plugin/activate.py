@@ -232,7 +232,12 @@ class ItemHooks:
         engine = self.ctx.engine(Path(item.path))
         return {
             "dataset": str(item.path),
-            "target": {"id": target.id, "name": target.name, "kind": target.kind},
+            "target": {
+                "id": target.id,
+                "name": target.name,
+                "kind": target.kind,
+                "version": target.version,
+            },
             "scorers": [
                 {
                     "id": s.key,

@@ -53,6 +53,7 @@ class TargetInfo(_Model):
     id: str
     name: str
     kind: str
+    version: str = ""  # dr.target(version=...): part of the call-cache key
 
 
 class ScorerInfo(_Model):
