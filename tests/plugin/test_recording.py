@@ -76,7 +76,12 @@ def test_record_fields(project, qa):
     )
     record = project.last_run()
     assert record.name == "nightly" and record.run_id < record.run_id + "z"
-    assert record.target.model_dump() == {"id": "echo", "name": "Echo agent", "kind": "callable"}
+    assert record.target.model_dump() == {
+        "id": "echo",
+        "name": "Echo agent",
+        "kind": "callable",
+        "version": "",
+    }
     assert [s.model_dump() for s in record.scorers] == [
         {"id": "exact_match", "name": "exact_match", "threshold": 1.0, "params": {}}
     ]
