@@ -37,7 +37,8 @@ def test_rows_target_and_scorers(concurrency):
     assert [i.item_id for i in record.items] == [f"r{i}" for i in range(12)]
     assert record.counts.errored == 1 and record.items[5].error == "RuntimeError: model overloaded"
     assert record.counts.failed == 4 and record.counts.passed == 7  # r0, r3, r6, r9 expect "nope"
-    assert record.aggregates["exact_match"].n == 11
+    agg = record.aggregates["exact_match"]
+    assert (agg.n, agg.target_errors) == (12, 1)  # the failed row counts as 0 (#10)
     assert record.target.id == "shout" and [s.id for s in record.scorers] == [
         "exact_match",
         "length",

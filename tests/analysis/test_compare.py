@@ -121,7 +121,8 @@ def test_errored_scores_are_left_out_of_the_pairs_but_counted() -> None:
     assert (s.n, s.base_errors, s.cand_errors, s.base_mean) == (1, 1, 1, 1.0)
     assert s.too_small and s.p_value is None
     assert (
-        s.note == "only 1 paired item: too small to tell; errored (excluded): 1 base, 1 candidate"
+        s.note
+        == "only 1 paired item: too small to tell; scorer errors (left out): 1 base, 1 candidate"
     )
 
 
@@ -129,7 +130,7 @@ def test_few_pairs_can_never_be_significant() -> None:
     c = compare_runs(exact_run("b", [1.0] * 5), exact_run("c", [0.0] * 5))
     s = only(c)
     assert s.p_value == 2 / 2**5 and not s.significant and s.too_small and not c.regressed
-    assert s.note == "too small to tell: 5 pairs can never reach p < 0.05"
+    assert s.note == "too small to tell: 5 discordant pairs can never reach p < 0.05"
 
 
 def test_too_small_when_the_mde_exceeds_the_allowed_drop() -> None:
@@ -244,9 +245,9 @@ def test_render_comparison_shows_the_table_flips_and_verdict() -> None:
     assert lines[:3] == [
         "base      b  name-b",
         "candidate c  name-c",
-        "40 shared items, 0 only in base, 0 only in candidate; 95% CI, significance 0.05",
+        "40 shared items, 0 only in base, 0 only in candidate; significance 0.05, one scorer tested",
     ]
-    assert lines[4].split() == ["scorer", "n", "base", "cand", "diff", "95%", "CI", "p", "verdict"]
+    assert lines[4].split() == ["scorer", "n", "base", "cand", "diff", "CI", "p", "verdict"]
     assert lines[5].startswith("exact   40  1.000  0.625  -0.375  [")
     assert lines[5].endswith("<0.0001  REGRESSION (max drop 0.1)")
     assert (

@@ -103,7 +103,7 @@ def test_fail_under_compares_the_mean_score(record: RunRecord) -> None:
     )  # fmt: skip
     assert failing.value == pytest.approx(5.0 / 9)
     assert not failing.passed
-    assert failing.detail == "over 9 items, 1 errored"
+    assert failing.detail == "over 9 items (1 scorer errors left out)"
 
 
 def test_fail_under_finds_a_scorer_by_name(record: RunRecord) -> None:
@@ -138,7 +138,7 @@ def test_aggregates_are_computed_from_items_when_the_record_has_none(record: Run
 def test_min_pass_rate_is_the_share_of_selected_items_passed(record: RunRecord) -> None:
     (result,) = evaluate_gates(record, parse_gates(min_pass_rate="0.75"))
     assert (result.gate, result.value, result.passed) == ("pass rate", 0.7, False)
-    assert result.detail == "7 of 10 items passed"
+    assert result.detail == "7 of 10 items passed (1 errored, counted as not passed)"
     assert evaluate_gates(record, parse_gates(min_pass_rate="70%"))[0].passed
 
 
@@ -185,7 +185,7 @@ def test_render_gates_names_each_gate_its_value_and_limit(record: RunRecord) -> 
         "quality gate: FAILED (2 of 4 gates)",
         "  PASS  mean exact    0.700  >= 0.6  over 10 items",
         "  FAIL  mean judge        -  >= 0.5  scorer 'judge' did not run (scorers in this run: exact, f1)",
-        "  PASS  pass rate     0.700  >= 0.5  7 of 10 items passed",
+        "  PASS  pass rate     0.700  >= 0.5  7 of 10 items passed (1 errored, counted as not passed)",
         "  FAIL  errors        10.0%  <= 5%   1 of 10 items errored",
     ]
 

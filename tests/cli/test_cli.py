@@ -126,7 +126,11 @@ def test_runs_lists_newest_first_within_100_columns(
     assert code == 0 and lines[0].split()[:3] == ["id", "name", "status"]
     assert [line.split()[0][-6:] for line in lines[1:]] == ["000002", "000001", "000000"]
     assert lines[0].split()[-2:] == ["exact", "judge"]
-    assert lines[1].split()[-3:] == ["1/1/2/0/0", "0.50", "0.55"]
+    assert lines[1].split()[-3:] == [
+        "1/1/2/0/0",
+        "0.33",
+        "0.41",
+    ]  # the target error counts as 0 (#10)
     assert re.fullmatch(
         r"\d+[dhm] ago|now", lines[1].split("completed")[1].split("math")[0].strip()
     )
@@ -172,7 +176,11 @@ def test_show_prints_header_aggregates_gates_and_items(
     assert "4 selected: 1 passed, 1 failed, 2 errored" in out
     assert "✗ mean(exact) >= 0.8: 0.50" in out
     rows = {line.split()[0]: line for line in out.splitlines() if line.split()}
-    assert rows["exact"].split()[1:4] == ["2", "0.50", "0.00"]  # n, mean, min
+    assert rows["exact"].split()[1:4] == [
+        "3",
+        "0.33",
+        "0.00",
+    ]  # n, mean, min: the target error is a 0 (#10)
     assert rows["ok"].split()[1:5] == ["passed", "1.00", "✓", "0.90"]
     assert rows["wrong"].split()[1:4] == ["failed", "0.00", "✗"]
     assert rows["crash"].split()[2:5] == ["-", "-", "ZeroDivisionError:"]

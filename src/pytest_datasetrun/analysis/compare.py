@@ -1,24 +1,25 @@
 """Compare a candidate run with a baseline, item by item.
 
-Items are paired by item id. For every scorer present in both runs the paired differences
-(candidate minus base) get a bootstrap confidence interval and a sign-flip permutation p-value
-(:mod:`pytest_datasetrun.analysis.stats`); a scorer *regresses* when its mean drops by more than the
-allowed delta **and** the drop is significant. Per item, verdict flips (passed -> failed, ...)
-and added or removed items are listed.
+Items are paired by item id. For every scorer present in both runs the paired values are
+tested (:mod:`pytest_datasetrun.analysis.scorecompare`: exact McNemar for 0/1 scores, sign-flip
+permutation otherwise, Holm-corrected across the scorers); a scorer *regresses* when its mean
+drops by more than the allowed delta **and** the corrected drop is significant. Per item,
+verdict flips (passed -> failed, ...) and added or removed items are listed.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from pytest_datasetrun.analysis import stats
+from pytest_datasetrun.analysis.correction import CORRECTIONS
 from pytest_datasetrun.analysis.gates import item_verdict, split_values
+from pytest_datasetrun.analysis.scorecompare import ScorerComparison, Settings, compare_scorers
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
+from pytest_datasetrun.record.values import TARGET_ERRORS
 
 __all__ = (
     "Comparison",
@@ -35,29 +36,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class ScorerComparison(_Model):
-    """One scorer's paired comparison. Means are over the paired items only."""
-
-    id: str
-    name: str
-    n: int = 0
-    base_errors: int = 0
-    cand_errors: int = 0
-    base_mean: float | None = None
-    cand_mean: float | None = None
-    diff: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    p_value: float | None = None
-    significant: bool = False
-    max_regression: float = 0.0
-    regression: bool = False
-    improvement: bool = False
-    too_small: bool = False
-    mde: float | None = None
-    note: str = ""
-
-
 class Comparison(_Model):
     """The comparison of a candidate run with its baseline (JSON-safe via ``model_dump``)."""
 
@@ -68,7 +46,12 @@ class Comparison(_Model):
     significance: float = 0.05
     confidence: float = 0.95
     seed: int = 0
-    method: str = "BCa bootstrap CI, sign-flip permutation test"
+    method: str = (
+        "exact McNemar test and its inverted interval for 0/1 scores; sign-flip permutation "
+        "test and BCa bootstrap interval otherwise"
+    )
+    target_errors: str = "zero"
+    correction: str = "holm"
     shared: int = 0
     scorers: list[ScorerComparison] = Field(default_factory=list)
     newly_failed: list[str] = Field(default_factory=list)
@@ -94,6 +77,8 @@ def compare_runs(
     significance: float = 0.05,
     confidence: float = 0.95,
     seed: int = 0,
+    target_errors: str = "zero",
+    correction: str = "holm",
 ) -> Comparison:
     """Compare ``cand`` with ``base`` item by item.
 
@@ -105,15 +90,22 @@ def compare_runs(
     :param significance: a p-value below this is significant.
     :param confidence: the coverage of the confidence intervals.
     :param seed: the seed of the resampling; the same runs and seed give the same result.
+    :param target_errors: a row whose target failed counts as 0 for every scorer (``"zero"``)
+        or is left out (``"exclude"``); a scorer that raised is always left out.
+    :param correction: ``"holm"`` controls the family-wise error across the scorers (Holm–
+        Bonferroni); ``"none"`` tests each scorer alone at ``significance``.
     :returns: the :class:`Comparison`.
-    :raises ConfigError: ``significance``, ``confidence`` or a delta out of range.
+    :raises ConfigError: ``significance``, ``confidence``, a delta or a choice out of range.
     """
     _check_settings(significance, confidence, max_regression)
+    _check_choice("target_errors", target_errors, TARGET_ERRORS)
+    _check_choice("correction", correction, CORRECTIONS)
     base_items, cand_items = _by_id(base), _by_id(cand)
     shared = [item_id for item_id in base_items if item_id in cand_items]
     comparison = Comparison(
         base_run=base.run_id, cand_run=cand.run_id, base_name=base.name, cand_name=cand.name,
         significance=significance, confidence=confidence, seed=seed, shared=len(shared),
+        target_errors=target_errors, correction=correction,
         removed=[item_id for item_id in base_items if item_id not in cand_items],
         added=[item_id for item_id in cand_items if item_id not in base_items],
     )  # fmt: skip
@@ -122,7 +114,11 @@ def compare_runs(
     _add_flips(comparison, pairs)
     names = _scorer_names(base, cand, comparison.warnings)
     deltas = _deltas(names, max_regression, comparison.warnings)
-    comparison.scorers = _compare_scorers(names, deltas, pairs, comparison)
+    settings = Settings(
+        significance=significance, confidence=confidence, seed=seed,
+        target_errors=target_errors, correction=correction,
+    )  # fmt: skip
+    comparison.scorers = compare_scorers(names, deltas, pairs, settings)
     return comparison
 
 
@@ -238,122 +234,6 @@ def _deltas(
     }
 
 
-# -- statistics ---------------------------------------------------------------------------------
-
-
-def _compare_scorers(
-    names: Mapping[str, str],
-    deltas: Mapping[str, float],
-    pairs: Sequence[tuple[ItemResult, ItemResult]],
-    comparison: Comparison,
-) -> list[ScorerComparison]:
-    results, values = [], []
-    for sid, name in names.items():
-        result = ScorerComparison(id=sid, name=name, max_regression=deltas[sid])
-        values.append(_paired_values(result, pairs))
-        results.append(result)
-    diffs = [[after - before for before, after in zip(*v, strict=True)] for v in values]
-    testable = [i for i, d in enumerate(diffs) if len(d) >= 2]
-    intervals = stats.paired_bootstrap_cis(
-        [diffs[i] for i in testable], comparison.confidence, seed=comparison.seed
-    )
-    ci_of = dict(zip(testable, intervals, strict=True))
-    for i, result in enumerate(results):
-        if result.n:
-            _fill_statistics(result, *values[i], diffs[i], ci_of.get(i), comparison)
-        result.note = _note(result, comparison.significance)
-    return results
-
-
-def _paired_values(
-    result: ScorerComparison, pairs: Sequence[tuple[ItemResult, ItemResult]]
-) -> tuple[list[float], list[float]]:
-    """The scorer's values on the items where it has one in both runs; counts the errors."""
-    base_values, cand_values = [], []
-    for base, cand in pairs:
-        before, after = _score_value(base, result.id), _score_value(cand, result.id)
-        result.base_errors += before is _ERRORED
-        result.cand_errors += after is _ERRORED
-        if isinstance(before, float) and isinstance(after, float):
-            base_values.append(before)
-            cand_values.append(after)
-    result.n = len(base_values)
-    return base_values, cand_values
-
-
-_ERRORED = object()
-
-
-def _score_value(item: ItemResult, sid: str) -> float | object | None:
-    """The scorer's value on the item, :data:`_ERRORED`, or ``None`` when it did not run."""
-    score = next((s for s in item.scores if s.id == sid), None)
-    if score is None:
-        return None
-    if score.error is not None or score.value is None:
-        return _ERRORED
-    return float(score.value)
-
-
-def _fill_statistics(
-    result: ScorerComparison,
-    base: list[float],
-    cand: list[float],
-    diffs: list[float],
-    interval: tuple[float, float] | None,
-    comparison: Comparison,
-) -> None:
-    result.base_mean = math.fsum(base) / len(base)
-    result.cand_mean = math.fsum(cand) / len(cand)
-    result.diff = math.fsum(diffs) / len(diffs)
-    if interval is None:  # a single pair
-        result.too_small = True
-        return
-    seed = comparison.seed
-    result.ci_low, result.ci_high = interval
-    result.p_value = stats.paired_permutation_test(diffs, seed=seed)
-    result.mde = stats.minimum_detectable_effect(diffs, alpha=comparison.significance)
-    result.significant = result.p_value < comparison.significance
-    result.regression = result.significant and -result.diff > result.max_regression
-    result.improvement = result.significant and result.diff > 0
-    cannot_reject = stats.min_attainable_p(len(diffs)) >= comparison.significance
-    blind_to_delta = result.max_regression > 0 and result.mde > result.max_regression
-    result.too_small = not result.significant and (cannot_reject or blind_to_delta)
-
-
-def _note(result: ScorerComparison, significance: float) -> str:
-    errors = _errors_note(result)
-    if result.n == 0:
-        return "no item has a value in both runs" + errors
-    if result.n == 1:
-        return "only 1 paired item: too small to tell" + errors
-    assert result.diff is not None and result.p_value is not None and result.mde is not None
-    if result.regression:
-        allowed = f" (allowed {result.max_regression:g})" if result.max_regression else ""
-        text = f"significant drop of {-result.diff:.3f}{allowed}"
-    elif result.significant:
-        text = f"significant {'rise' if result.diff > 0 else 'drop'} of {abs(result.diff):.3f}"
-        if result.diff < 0:
-            text += f", within the allowed {result.max_regression:g}"
-    elif result.mde == 0.0 and result.diff == 0.0:
-        text = "identical on every paired item"
-    elif stats.min_attainable_p(result.n) >= significance:
-        text = f"too small to tell: {result.n} pairs can never reach p < {significance:g}"
-    else:
-        text = (
-            f"no significant change; {result.n} pairs reliably detect changes of "
-            f"{result.mde:.3f} or more"
-        )
-        if result.too_small:
-            text += f", so a drop of {result.max_regression:g} is too small to tell"
-    return text + errors
-
-
-def _errors_note(result: ScorerComparison) -> str:
-    if not (result.base_errors or result.cand_errors):
-        return ""
-    return f"; errored (excluded): {result.base_errors} base, {result.cand_errors} candidate"
-
-
 def _check_settings(significance: float, confidence: float, max_regression: MaxRegression) -> None:
     if not 0.0 < significance < 1.0:
         raise ConfigError(f"the significance must be between 0 and 1, got {significance}")
@@ -367,6 +247,11 @@ def _check_settings(significance: float, confidence: float, max_regression: MaxR
     for delta in deltas:
         if not 0.0 <= delta <= 1.0:
             raise ConfigError(f"a max-regression delta must be between 0 and 1, got {delta}")
+
+
+def _check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
 def _delta(text: str, value: str) -> float:

@@ -92,9 +92,11 @@ def evaluate_gates(record: RunRecord, spec: GateSpec) -> list[GateResult]:
     :param spec: the gates.
     :returns: one :class:`~pytest_datasetrun.record.run.GateResult` per gate, in option order.
     """
-    aggregates = record.aggregates or aggregate_scores(record.items, record.scorers)
+    target_errors = str(record.options.get("target_errors", "zero"))
+    aggregates = record.aggregates or aggregate_scores(record.items, record.scorers, target_errors)
     results = [
-        _fail_under(scorer, minimum, aggregates) for scorer, minimum in spec.fail_under.items()
+        _fail_under(scorer, minimum, aggregates, target_errors)
+        for scorer, minimum in spec.fail_under.items()
     ]
     if spec.min_pass_rate is not None:
         results.append(_pass_rate(record, spec.min_pass_rate))
@@ -184,7 +186,9 @@ def _max_errors(value: str | int | None) -> tuple[int | None, float | None]:
 # -- evaluation ---------------------------------------------------------------------------------
 
 
-def _fail_under(scorer: str, minimum: float, aggregates: dict[str, Aggregate]) -> GateResult:
+def _fail_under(
+    scorer: str, minimum: float, aggregates: dict[str, Aggregate], target_errors: str
+) -> GateResult:
     gate, limit = f"mean {scorer}", f">= {minimum:g}"
     agg = aggregates.get(scorer) or next((a for a in aggregates.values() if a.name == scorer), None)
     if agg is None:
@@ -194,9 +198,20 @@ def _fail_under(scorer: str, minimum: float, aggregates: dict[str, Aggregate]) -
     if agg.mean is None:
         detail = f"no value: all {agg.errors} scores errored" if agg.errors else "no value"
         return GateResult(gate=gate, value=None, limit=limit, passed=False, detail=detail)
-    detail = f"over {agg.n} items" + (f", {agg.errors} errored" if agg.errors else "")
+    detail = f"over {agg.n} items" + _errors_detail(agg, target_errors)
     passed = agg.mean >= minimum - _TOLERANCE
     return GateResult(gate=gate, value=agg.mean, limit=limit, passed=passed, detail=detail)
+
+
+def _errors_detail(agg: Aggregate, target_errors: str) -> str:
+    """Say how the errored rows entered the mean (issue 10.2)."""
+    parts = []
+    if agg.target_errors:
+        how = "counted as 0" if target_errors == "zero" else "left out"
+        parts.append(f"{agg.target_errors} target errors {how}")
+    if agg.errors:
+        parts.append(f"{agg.errors} scorer errors left out")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _pass_rate(record: RunRecord, minimum: float) -> GateResult:
@@ -206,8 +221,10 @@ def _pass_rate(record: RunRecord, minimum: float) -> GateResult:
     gate, limit = "pass rate", f">= {minimum:g}"
     if not counts.selected:
         return GateResult(gate=gate, value=None, limit=limit, passed=False, detail="no items")
-    rate = counts.passed / counts.selected
+    rate = counts.passed / counts.selected  # Counts.pass_rate: errored items count as not passed
     detail = f"{counts.passed} of {counts.selected} items passed"
+    if counts.errored:
+        detail += f" ({counts.errored} errored, counted as not passed)"
     passed = rate >= minimum - _TOLERANCE
     return GateResult(gate=gate, value=rate, limit=limit, passed=passed, detail=detail)
 

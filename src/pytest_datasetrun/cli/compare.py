@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "compare",
         help="compare a candidate run with a baseline; exit status 1 on a regression",
         description="Pair the items of two runs by id and test every scorer's change "
-        "(bootstrap CI, sign-flip permutation p-value). Exit status 1 when a scorer's mean "
+        "(exact McNemar for 0/1 scores, else sign-flip permutation; Holm-corrected across "
+        "scorers). Exit status 1 when a scorer's mean "
         "drops significantly by more than its --max-regression.",
     )
     cmd.add_argument("base", metavar="BASE", help=f"the baseline run: {_REF_HELP}")
@@ -57,6 +58,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument("--significance", type=float, default=0.05, metavar="A", help="default 0.05")
     cmd.add_argument("--confidence", type=float, default=0.95, metavar="C", help="default 0.95")
     cmd.add_argument("--seed", type=int, default=0, metavar="N", help="resampling seed (0)")
+    cmd.add_argument(
+        "--target-errors",
+        choices=("zero", "exclude"),
+        default="zero",
+        help="a row whose target failed counts as 0 for every scorer (zero, the default) or is "
+        "left out (exclude)",
+    )
+    cmd.add_argument(
+        "--regression-correction",
+        choices=("holm", "none"),
+        default="holm",
+        help="Holm-Bonferroni across the scorers (holm, the default) or none",
+    )
     cmd.set_defaults(func=run_compare)
 
     cmd = subparsers.add_parser("flaky", help="items whose verdict changes between runs")
@@ -90,6 +104,8 @@ def run_compare(args: argparse.Namespace, out: TextIO | None = None) -> int:
         significance=args.significance,
         confidence=args.confidence,
         seed=args.seed,
+        target_errors=args.target_errors,
+        correction=args.regression_correction,
     )
     if args.json:
         _dump_json(comparison.model_dump(mode="json"), out)

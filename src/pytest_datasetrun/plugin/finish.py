@@ -166,7 +166,12 @@ def _compare_baseline(ctx: RunContext, record: RunRecord, done: Finished) -> boo
             parse_max_regression(list(options.max_regression)) if options.max_regression else None
         )
         comparison = compare_runs(
-            base, record, max_regression=limits, significance=options.significance
+            base,
+            record,
+            max_regression=limits,
+            significance=options.significance,
+            target_errors=options.target_errors,
+            correction=options.regression_correction,
         )
     except DatasetrunError as exc:
         done.messages.append(f"ERROR: baseline comparison failed: {exc}")

@@ -154,6 +154,20 @@ def add_options(parser: pytest.Parser) -> None:
         help="let dataset files name scorers (and scorer params such as model=) by module:attr "
         "import path; without it a dataset may only name registered or built-in scorers.",
     )
+    add(
+        "--target-errors",
+        choices=TARGET_ERRORS,
+        default=None,
+        help="a row whose target failed counts as 0 for every scorer in means, gates and "
+        "comparisons (zero, the default) or is left out (exclude).",
+    )
+    add(
+        "--regression-correction",
+        choices=CORRECTIONS,
+        default=None,
+        help="control the family-wise error across the scorers of a comparison "
+        "(holm, the default) or test each scorer alone (none).",
+    )
 
     ini = parser.addini
     ini(
@@ -194,6 +208,8 @@ def add_options(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    ini("datasetrun_target_errors", "zero or exclude.", default="zero")
+    ini("datasetrun_regression_correction", "holm or none.", default="holm")
 
 
 def dataset_paths(config: pytest.Config) -> list[Path]:
@@ -228,6 +244,8 @@ class Options:
     max_regression: tuple[str, ...]
     significance: float
     trust_dataset_imports: bool = False
+    target_errors: str = "zero"
+    regression_correction: str = "holm"
     # Where each value came from ("--max-concurrency" or "datasetrun_max_concurrency"), for errors.
     labels: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -246,6 +264,7 @@ class Options:
             "retry_on": list(self.retry_on),
             "repeat": self.repeat,
             "repeat_policy": self.repeat_policy,
+            "target_errors": self.target_errors,
         }
 
 
@@ -303,8 +322,22 @@ def read_options(config: pytest.Config) -> Options:
         max_regression=tuple(pick("max_regression", "datasetrun_max_regression")),
         significance=significance(*picked("significance", "datasetrun_significance")),
         trust_dataset_imports=_trust(config),
+        target_errors=_choice(*picked("target_errors", "datasetrun_target_errors"), TARGET_ERRORS),
+        regression_correction=_choice(
+            *picked("regression_correction", "datasetrun_regression_correction"), CORRECTIONS
+        ),
         labels=labels,
     )
+
+
+TARGET_ERRORS = ("zero", "exclude")
+CORRECTIONS = ("holm", "none")
+
+
+def _choice(raw: Any, label: str, allowed: tuple[str, ...]) -> str:
+    value = str(raw or allowed[0]).strip()
+    check_choice(value, label, allowed)
+    return value
 
 
 def _trust(config: pytest.Config) -> bool:

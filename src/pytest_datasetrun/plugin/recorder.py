@@ -177,7 +177,7 @@ class RunRecorder:
             options={**self.ctx.options.recorded(), **self.ctx.iteration.recorded()},
             environment=capture_environment(self.config.rootpath, self._workers(items)),
             counts=counts,
-            aggregates=aggregate_scores(items, scorers),
+            aggregates=aggregate_scores(items, scorers, self.ctx.options.target_errors),
             repeats=self._repeats(items),
             items=items,
         )

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from pytest_datasetrun.record.results import ItemResult
+from pytest_datasetrun.record.values import ERRORED, row_value, target_failed
 
 __all__ = (
     "RunStatus",
@@ -75,6 +76,9 @@ class Environment(_Model):
 
 
 class Counts(_Model):
+    """Items by verdict. ``pass_rate`` is ``passed / selected``: errored, skipped and not-run
+    items are in the denominator, as not passed; the same share ``--min-pass-rate`` gates on."""
+
     selected: int = 0
     passed: int = 0
     failed: int = 0
@@ -82,9 +86,22 @@ class Counts(_Model):
     skipped: int = 0
     not_run: int = 0
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pass_rate(self) -> float | None:
+        """The share of the selected items that passed (``None`` with no items)."""
+        return self.passed / self.selected if self.selected else None
+
 
 class Aggregate(_Model):
-    """Per-scorer statistics over the items where the scorer produced a value."""
+    """Per-scorer statistics of one run (see "What the numbers mean" in docs/gating.md).
+
+    ``n`` values enter ``mean``/``min``/``max``/``stdev`` (sample standard deviation, n - 1):
+    every value the scorer gave, plus a 0 for each row whose target failed when target errors
+    count as zero (``target_errors`` of them). ``errors`` counts the rows where the scorer
+    itself raised: never a 0, never in ``n``. ``pass_rate`` is ``passed / (passed + failed +
+    errors + target_errors)``: errored rows are in the denominator, as not passed.
+    """
 
     id: str
     name: str
@@ -98,6 +115,7 @@ class Aggregate(_Model):
     failed: int = 0
     pass_rate: float | None = None
     errors: int = 0
+    target_errors: int = 0
 
 
 class GateResult(_Model):
@@ -158,35 +176,58 @@ def count_items(items: Iterable[ItemResult]) -> Counts:
 
 
 def aggregate_scores(
-    items: Iterable[ItemResult], scorers: Iterable[ScorerInfo]
+    items: Iterable[ItemResult], scorers: Iterable[ScorerInfo], target_errors: str = "zero"
 ) -> dict[str, Aggregate]:
-    """Aggregate every scorer over the items (errored scorers count as errors, never as 0)."""
+    """Aggregate every scorer over the items.
+
+    A scorer that raised is counted in ``errors``, never as a 0. A row whose target failed is
+    counted in ``target_errors`` and, with ``target_errors="zero"`` (the default), enters the
+    statistics as a 0 for every scorer of the run (see :mod:`pytest_datasetrun.record.values`).
+    """
     values: dict[str, list[float]] = {}
     aggregates: dict[str, Aggregate] = {
         info.id: Aggregate(id=info.id, name=info.name, threshold=info.threshold) for info in scorers
     }
     for item in items:
         for score in item.scores:
-            agg = aggregates.setdefault(
+            aggregates.setdefault(
                 score.id, Aggregate(id=score.id, name=score.name, threshold=score.threshold)
             )
-            if score.error is not None:
-                agg.errors += 1
-                continue
-            if score.value is not None:
-                values.setdefault(score.id, []).append(score.value)
-            if score.passed is True:
-                agg.passed += 1
-            elif score.passed is False:
-                agg.failed += 1
+        for agg in aggregates.values():
+            _add(agg, item, values.setdefault(agg.id, []), target_errors)
     for scorer_id, agg in aggregates.items():
-        data = values.get(scorer_id, [])
-        agg.n = len(data)
-        if data:
-            agg.mean = statistics.fmean(data)
-            agg.min = min(data)
-            agg.max = max(data)
-            agg.stdev = statistics.stdev(data) if len(data) > 1 else 0.0
-        judged = agg.passed + agg.failed
-        agg.pass_rate = agg.passed / judged if judged else None
+        _summarise(agg, values.get(scorer_id, []), target_errors)
     return aggregates
+
+
+def _add(agg: Aggregate, item: ItemResult, values: list[float], target_errors: str) -> None:
+    value = row_value(item, agg.id, target_errors)
+    if value is ERRORED:
+        agg.errors += 1
+        return
+    score = item.score(agg.id)
+    from_target = target_failed(item) and (score is None or score.value is None)
+    agg.target_errors += from_target
+    if not isinstance(value, float):
+        return  # not applicable, or a target error left out
+    values.append(value)
+    if from_target:
+        verdict = None if agg.threshold is None else value >= agg.threshold
+    else:
+        verdict = score.passed if score is not None else None
+    if verdict is True:
+        agg.passed += 1
+    elif verdict is False:
+        agg.failed += 1
+
+
+def _summarise(agg: Aggregate, data: list[float], target_errors: str) -> None:
+    agg.n = len(data)
+    if data:
+        agg.mean = statistics.fmean(data)
+        agg.min = min(data)
+        agg.max = max(data)
+        agg.stdev = statistics.stdev(data) if len(data) > 1 else 0.0
+    judged = agg.passed + agg.failed
+    left_out = agg.target_errors if target_errors == "exclude" else 0  # zeros are judged
+    agg.pass_rate = agg.passed / (judged + agg.errors + left_out) if judged else None

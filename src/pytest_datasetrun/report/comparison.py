@@ -22,9 +22,10 @@ def render_comparison(comparison: Comparison) -> str:
         f"base      {c.base_run}  {c.base_name}".rstrip(),
         f"candidate {c.cand_run}  {c.cand_name}".rstrip(),
         f"{c.shared} shared items, {len(c.removed)} only in base, {len(c.added)} only in candidate; "
-        f"{c.confidence:.0%} CI, significance {c.significance:g}",
+        f"significance {c.significance:g}, {_correction(c)}",
         "",
         *_scorer_table(c),
+        *_legend(c),
         "",
     ]
     for title, ids in _flip_lists(c):
@@ -33,18 +34,58 @@ def render_comparison(comparison: Comparison) -> str:
     lines.extend(f"warning: {w}" for w in c.warnings)
     regressed = [s.id for s in c.scorers if s.regression]
     verdict = f"REGRESSION in {', '.join(regressed)}" if regressed else "no regression"
-    lines.append(f"result: {verdict}")
+    lines.append(f"result: {verdict}{_verdict_basis(c)}")
     return "\n".join(lines) + "\n"
 
 
+def _correction(c: Comparison) -> str:
+    tested = sum(s.p_adjusted is not None for s in c.scorers)
+    if c.correction == "holm" and tested > 1:
+        return f"Holm-corrected over {tested} scorers"
+    return "no correction for several scorers" if tested > 1 else "one scorer tested"
+
+
+def _verdict_basis(c: Comparison) -> str:
+    """What went into the verdict: the correction and the errored rows (issue 10.2, 10.3)."""
+    parts = []
+    tested = sum(s.p_adjusted is not None for s in c.scorers)
+    if tested > 1:
+        parts.append("Holm-corrected" if c.correction == "holm" else "uncorrected")
+    target = max((s.base_target_errors + s.cand_target_errors for s in c.scorers), default=0)
+    if target:
+        how = "counted as 0" if c.target_errors == "zero" else "left out"
+        parts.append(f"{target} target-errored rows {how}")
+    scorer = sum(s.base_errors + s.cand_errors for s in c.scorers)
+    if scorer:
+        parts.append(f"{scorer} scorer errors left out")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _legend(c: Comparison) -> list[str]:
+    """Say what each interval is, and flag one that disagrees with the test (issue 10.5)."""
+    methods = {(s.ci_method, s.ci_level) for s in c.scorers if s.ci_method and s.ci_level}
+    lines = [
+        f"CI: {level:.0%} {method}"
+        for method, level in sorted(methods, key=lambda m: (str(m[0]), m[1] or 0.0))
+    ]
+    if any(not s.ci_agrees for s in c.scorers):
+        lines.append(
+            "*: this interval and the verdict's test disagree (the interval is not corrected "
+            "for several scorers, or is a bootstrap one); the test decides"
+        )
+    return ["", *lines] if lines else []
+
+
 def _scorer_table(c: Comparison) -> list[str]:
-    headers = ["scorer", "n", "base", "cand", "diff", f"{c.confidence:.0%} CI", "p", "verdict"]
+    holm = c.correction == "holm" and sum(s.p_adjusted is not None for s in c.scorers) > 1
+    headers = ["scorer", "n", "base", "cand", "diff", "CI", "p (Holm)" if holm else "p", "verdict"]
     rows = [headers]
     for s in c.scorers:
         ci = "-" if s.ci_low is None else f"[{s.ci_low:+.3f}, {s.ci_high:+.3f}]"
+        ci += "" if s.ci_agrees else "*"
         rows.append([
             s.id, str(s.n), _num(s.base_mean), _num(s.cand_mean), _num(s.diff, "+"), ci,
-            _p(s.p_value), _verdict(s),
+            _p(s.p_adjusted), _verdict(s),
         ])  # fmt: skip
     if len(rows) == 1:
         return ["no scorer ran in both runs"]
@@ -59,7 +100,7 @@ def _verdict(s: ScorerComparison) -> str:
         verdict = "too small to tell"
     elif s.significant:
         verdict = "improved" if s.diff and s.diff > 0 else "allowed drop"
-    elif s.mde == 0.0 and s.diff == 0.0:
+    elif s.n >= 2 and s.informative == 0:
         return "identical"
     else:
         verdict = "no significant change"
@@ -69,11 +110,13 @@ def _verdict(s: ScorerComparison) -> str:
 def _short_note(s: ScorerComparison) -> str:
     parts = []
     if s.mde is not None and not s.significant:
-        parts.append(f"MDE {s.mde:.3f}")
+        parts.append("MDE none" if s.mde == float("inf") else f"MDE {s.mde:.3f}")
     if s.max_regression and (s.regression or s.diff and s.diff < 0):
         parts.append(f"max drop {s.max_regression:g}")
+    if s.base_target_errors or s.cand_target_errors:
+        parts.append(f"target errors {s.base_target_errors}->{s.cand_target_errors}")
     if s.base_errors or s.cand_errors:
-        parts.append(f"errors {s.base_errors}->{s.cand_errors}")
+        parts.append(f"scorer errors {s.base_errors}->{s.cand_errors}")
     return f"({', '.join(parts)})" if parts else ""
 
 
