@@ -140,14 +140,18 @@ def test_tool_calls_strict_order_on_openai_messages():
     [
         (WEATHER[::-1], {"mode": "unordered"}, 1.0),
         (WEATHER[:1], {"mode": "unordered"}, 0.0),
-        (WEATHER[:1], {"mode": "subset"}, 1.0),
-        ([*WEATHER, {"name": "notify"}], {"mode": "subset"}, 0.0),
-        ([*WEATHER, {"name": "notify"}], {"mode": "superset"}, 1.0),
-        (WEATHER[:1], {"mode": "superset"}, 0.0),
-        ([{"name": "get_weather", "arguments": {"city": "Paris"}}], {"mode": "subset"}, 0.0),
+        (WEATHER[:1], {"mode": "contains_expected"}, 1.0),
+        ([*WEATHER, {"name": "notify"}], {"mode": "contains_expected"}, 0.0),
+        ([*WEATHER, {"name": "notify"}], {"mode": "within_expected"}, 1.0),
+        (WEATHER[:1], {"mode": "within_expected"}, 0.0),
         (
             [{"name": "get_weather", "arguments": {"city": "Paris"}}],
-            {"mode": "subset", "arguments": "subset"},
+            {"mode": "contains_expected"},
+            0.0,
+        ),
+        (
+            [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+            {"mode": "contains_expected", "arguments": "contains_expected"},
             1.0,
         ),
         (["get_weather", "get_weather"], {}, 1.0),
@@ -157,7 +161,11 @@ def test_tool_calls_strict_order_on_openai_messages():
             1.0,
         ),
         (WEATHER[:1], {"mode": "unordered", "partial": True}, 0.5),
-        ([*WEATHER, {"name": "x"}, {"name": "y"}], {"mode": "subset", "partial": True}, 0.5),
+        (
+            [*WEATHER, {"name": "x"}, {"name": "y"}],
+            {"mode": "contains_expected", "partial": True},
+            0.5,
+        ),
     ],
 )
 def test_tool_calls_modes(wanted, params, value):
@@ -170,7 +178,7 @@ def test_tool_calls_unordered_finds_the_best_pairing():
         "tool_calls": [{"name": "f", "args": {"a": 1, "b": 2}}, {"name": "f", "args": {"a": 1}}]
     }
     wanted = [{"name": "f", "args": {"a": 1}}, {"name": "f", "args": {"a": 1, "b": 2}}]
-    assert tool_calls(actual, wanted, mode="unordered", arguments="subset").value == 1.0
+    assert tool_calls(actual, wanted, mode="unordered", arguments="superset").value == 1.0
 
 
 def test_tool_calls_reports_missing_and_unexpected_calls():
@@ -297,3 +305,63 @@ def test_latency(duration, params, value, reason):
 def test_latency_errors(duration, params, message):
     with pytest.raises(ValueError, match=message):
         latency("out", duration, **params)
+
+
+# -- issue 10.7: agentevals' meaning of subset/superset, any arguments, LCS partial credit --------
+
+TRIP = {
+    "tool_calls": [{"name": "search", "args": {"q": "paris"}}, {"name": "book", "args": {"id": 1}}]
+}
+
+
+@pytest.mark.parametrize(
+    ("wanted", "mode", "value"),
+    [
+        # agentevals trajectory_match_mode="subset": every call made was expected
+        ([{"name": "search", "args": {"q": "paris"}}, {"name": "book", "args": {"id": 1}},
+          {"name": "pay", "args": {}}], "subset", 1.0),
+        ([{"name": "search", "args": {"q": "paris"}}], "subset", 0.0),
+        # superset: every expected call was made, others allowed
+        ([{"name": "search", "args": {"q": "paris"}}], "superset", 1.0),
+        ([{"name": "search", "args": {"q": "paris"}}, {"name": "pay", "args": {}}], "superset", 0.0),
+        # the old behaviour under names that say which side they constrain
+        ([{"name": "search", "args": {"q": "paris"}}], "contains_expected", 1.0),
+        ([{"name": "search", "args": {"q": "paris"}}], "within_expected", 0.0),
+    ],
+)  # fmt: skip
+def test_subset_and_superset_mean_what_agentevals_means(wanted, mode, value):
+    assert tool_calls(TRIP, wanted, mode=mode).value == value
+
+
+@pytest.mark.parametrize(
+    ("arguments", "wanted_args", "value"),
+    [
+        ("subset", {"q": "paris", "lang": "fr"}, 1.0),  # the arguments given were all expected
+        ("subset", {}, 0.0),
+        ("superset", {}, 1.0),  # the expected arguments (none) all appear
+        ("superset", {"q": "paris", "lang": "fr"}, 0.0),
+        ("within_expected", {"q": "paris", "lang": "fr"}, 1.0),
+        ("contains_expected", {}, 1.0),
+    ],
+)
+def test_argument_subset_and_superset_follow_agentevals(arguments, wanted_args, value):
+    actual = {"tool_calls": [{"name": "search", "args": {"q": "paris"}}]}
+    wanted = [{"name": "search", "args": wanted_args}]
+    assert tool_calls(actual, wanted, arguments=arguments).value == value
+
+
+def test_an_expected_call_without_arguments_matches_any_arguments():
+    assert tool_calls(TRIP, [{"name": "search"}, {"name": "book"}]).value == 1.0
+    assert tool_calls(TRIP, [{"name": "search", "args": {}}, {"name": "book"}]).value == 0.0
+    assert tool_calls(TRIP, {"tool_calls": [{"name": "search"}, {"name": "book"}]}).value == 1.0
+    fn = [{"function": {"name": "search"}}, {"function": {"name": "book", "arguments": "{}"}}]
+    assert tool_calls(TRIP, fn).value == 0.0
+
+
+def test_strict_order_partial_credit_is_the_longest_common_subsequence():
+    actual = {"tool_calls": [{"name": n} for n in ("plan", "search", "book", "pay")]}
+    wanted = ["search", "book", "pay"]
+    score = tool_calls(actual, wanted, partial=True)
+    assert score.value == pytest.approx(3 / 4)  # by position it was 0 of 4
+    assert score.metadata["unexpected"] == ["plan({})"] and score.metadata["missing"] == []
+    assert tool_calls(actual, ["pay", "search"], partial=True).value == pytest.approx(1 / 4)

@@ -33,12 +33,21 @@ def parse_json(value: Any, *, fences: bool = True) -> Any:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Turn a pydantic model or a dataclass instance into plain data; pass anything else through."""
+    """Turn a pydantic model or a dataclass instance into plain data, and every tuple (at any
+    depth) into a list: a Python tuple is a JSON array for every structure scorer."""
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         return dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        value = dataclasses.asdict(value)
+    return _arrays(value)
+
+
+def _arrays(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_arrays(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _arrays(v) for k, v in value.items()}
     return value
 
 

@@ -5,7 +5,8 @@ Tool calls and results are read through the convention of :mod:`.toolcalls`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from pytest_datasetrun.score import Score
@@ -14,21 +15,64 @@ from ._util import clip, require_expected
 from .jsondiff import json_equal
 from .toolcalls import ToolCall, extract_tool_calls, extract_tool_errors
 
-__all__ = ("tool_calls", "no_tool_errors", "latency", "match_calls")
+__all__ = ("tool_calls", "no_tool_errors", "latency", "match_calls", "expected_calls")
 
-_MODES = ("strict_order", "unordered", "subset", "superset")
-_ARGUMENT_MODES = ("exact", "subset", "ignore")
+# ``subset``/``superset`` mean what they mean in LangChain agentevals' trajectory match: the
+# calls made are a subset / superset of the expected ones. The other two names say which side
+# they constrain (they were called ``superset``/``subset`` before issue #10).
+_MODES = ("strict_order", "unordered", "subset", "superset", "within_expected", "contains_expected")
+_ARGUMENT_MODES = ("exact", "subset", "superset", "within_expected", "contains_expected", "ignore")
+_SIDES = {"within_expected": "subset", "contains_expected": "superset"}
+_ARGUMENT_KEYS = ("arguments", "args", "input", "tool_kwargs")
+_NAME_KEYS = ("name", "tool_name", "function")
 
 
 def _same_call(arguments: str) -> Callable[[ToolCall, ToolCall], bool]:
+    side = _SIDES.get(arguments, arguments)
+
     def same(actual: ToolCall, wanted: ToolCall) -> bool:
         if actual.name != wanted.name:
             return False
-        if arguments == "ignore" or wanted.arguments is None:
+        if side == "ignore" or wanted.arguments is None:  # no arguments expected: any match
             return True
-        return json_equal(actual.arguments, wanted.arguments, subset=arguments == "subset")
+        if side == "subset":  # every argument given was expected
+            return json_equal(wanted.arguments, actual.arguments, subset=True)
+        return json_equal(actual.arguments, wanted.arguments, subset=side == "superset")
 
     return same
+
+
+def expected_calls(source: Any) -> list[ToolCall]:
+    """The expected calls of ``source``; a call written without arguments accepts any."""
+    calls = extract_tool_calls(source)
+    raw = _raw_calls(source)
+    if raw is None or len(raw) != len(calls):
+        return calls
+    return [
+        replace(call, arguments=None) if _without_arguments(item) else call
+        for call, item in zip(calls, raw, strict=True)
+    ]
+
+
+def _raw_calls(source: Any) -> list[Any] | None:
+    items = source.get("tool_calls") if isinstance(source, Mapping) else source
+    if not isinstance(items, (list, tuple)):
+        return None
+    if all(isinstance(i, str) or (isinstance(i, Mapping) and _is_call(i)) for i in items):
+        return list(items)
+    return None
+
+
+def _is_call(item: Mapping[str, Any]) -> bool:
+    return any(k in item for k in _NAME_KEYS) and not {"role", "tool_calls", "type"} & set(item)
+
+
+def _without_arguments(item: Any) -> bool:
+    if isinstance(item, str):
+        return True
+    function = item.get("function")
+    source = function if isinstance(function, Mapping) else item
+    return not any(key in source for key in _ARGUMENT_KEYS)
 
 
 def _pair_up(
@@ -51,6 +95,31 @@ def _pair_up(
     return {w: a for a, w in owner.items()}
 
 
+def _in_order(
+    actual: list[ToolCall], wanted: list[ToolCall], same: Callable[[ToolCall, ToolCall], bool]
+) -> dict[int, int]:
+    """The longest common subsequence of the two call lists: wanted index -> actual index."""
+    rows, cols = len(wanted), len(actual)
+    table = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for w in range(rows - 1, -1, -1):
+        for a in range(cols - 1, -1, -1):
+            table[w][a] = (
+                table[w + 1][a + 1] + 1
+                if same(actual[a], wanted[w])
+                else max(table[w + 1][a], table[w][a + 1])
+            )
+    pairs, w, a = {}, 0, 0
+    while w < rows and a < cols:
+        if same(actual[a], wanted[w]) and table[w][a] == table[w + 1][a + 1] + 1:
+            pairs[w] = a
+            w, a = w + 1, a + 1
+        elif table[w + 1][a] >= table[w][a + 1]:
+            w += 1
+        else:
+            a += 1
+    return pairs
+
+
 def match_calls(
     actual: list[ToolCall], wanted: list[ToolCall], *, mode: str, arguments: str
 ) -> tuple[int, int, list[ToolCall], list[ToolCall]]:
@@ -58,27 +127,30 @@ def match_calls(
 
     ``compared`` is the denominator of the partial score for the mode; ``missing`` are wanted
     calls without a partner, ``unexpected`` actual calls without one (that the mode forbids).
+    ``strict_order`` pairs calls by their longest common subsequence, so one extra call early
+    on costs one call, not every later position.
     """
     same = _same_call(arguments)
-    if mode == "strict_order":
-        hits = [i for i, (a, w) in enumerate(zip(actual, wanted, strict=False)) if same(a, w)]
-        missing = [w for i, w in enumerate(wanted) if i not in hits]
-        unexpected = [a for i, a in enumerate(actual) if i not in hits]
-        return len(hits), max(len(actual), len(wanted)), missing, unexpected
-    pairs = _pair_up(actual, wanted, same)
+    mode = _SIDES.get(mode, mode)
+    pairs = (
+        _in_order(actual, wanted, same)
+        if mode == "strict_order"
+        else _pair_up(actual, wanted, same)
+    )
     missing = [w for i, w in enumerate(wanted) if i not in pairs]
     used = set(pairs.values())
     unexpected = [a for i, a in enumerate(actual) if i not in used]
     compared = {
+        "strict_order": max(len(actual), len(wanted)),
         "unordered": max(len(actual), len(wanted)),
-        "subset": len(wanted),
-        "superset": len(actual),
+        "superset": len(wanted),  # every expected call was made; others allowed
+        "subset": len(actual),  # every call made was expected; some may be missing
     }[mode]
     return (
         len(pairs),
         compared,
-        missing if mode != "superset" else [],
-        unexpected if mode != "subset" else [],
+        missing if mode != "subset" else [],
+        unexpected if mode != "superset" else [],
     )
 
 
@@ -103,11 +175,15 @@ def tool_calls(
         ``{"name", "arguments"}`` (or any call shape the convention reads), or of bare names
         (any arguments).
     :param calls: the expected calls, as for ``expected``.
-    :param mode: ``strict_order`` (the same calls in the same order), ``unordered`` (the same
-        calls in any order), ``subset`` (every expected call was made; others allowed) or
-        ``superset`` (every call made was among the expected; some may be missing).
-    :param arguments: ``exact`` (equal JSON), ``subset`` (the expected arguments appear in the
-        actual ones) or ``ignore`` (names only).
+    :param mode: ``strict_order`` (the same calls in the same order; partial credit by longest
+        common subsequence), ``unordered`` (the same calls in any order), and as in LangChain
+        agentevals ``subset`` (the calls made are a subset of the expected: every call made was
+        expected, some may be missing; also ``within_expected``) or ``superset`` (every
+        expected call was made, others allowed; also ``contains_expected``).
+    :param arguments: ``exact`` (equal JSON), ``subset``/``within_expected`` (every argument
+        given was expected, with the expected value), ``superset``/``contains_expected`` (the
+        expected arguments appear in the actual ones) or ``ignore`` (names only). An expected
+        call written without arguments matches any arguments.
     :param partial: score the share of matched calls instead of all-or-nothing.
     :raises ValueError: without expected calls, or for an unknown mode.
     """
@@ -117,7 +193,7 @@ def tool_calls(
         raise ValueError(f"scorer 'tool_calls': arguments must be one of {_ARGUMENT_MODES}")
     source = calls if calls is not None else expected
     require_expected(source, "tool_calls", "the calls param or expected calls")
-    wanted = extract_tool_calls(source)
+    wanted = expected_calls(source)
     actual = extract_tool_calls(output)
     matched, compared, missing, unexpected = match_calls(
         actual, wanted, mode=mode, arguments=arguments

@@ -28,15 +28,18 @@ Verdict = tuple[float, float | None, str | None]
 """``(score, out_of, reason)``: the raw score, the scale the judge wrote (``4/5`` → 5), why."""
 
 
-def _objects(text: str) -> list[dict[str, Any]]:
-    found = []
+def _objects(text: str) -> list[tuple[dict[str, Any], tuple[int, int]]]:
+    """The outermost JSON objects in ``text``, with their spans."""
+    found: list[tuple[dict[str, Any], tuple[int, int]]] = []
     for start in [m.start() for m in re.finditer(r"\{", text)][:_MAX_OBJECTS]:
+        if any(a <= start < b for _, (a, b) in found):
+            continue  # inside an object already read
         try:
-            value, _ = _DECODER.raw_decode(text, start)
+            value, end = _DECODER.raw_decode(text, start)
         except ValueError:
             continue
         if isinstance(value, dict):
-            found.append(value)
+            found.append((value, (start, end)))
     return found
 
 
@@ -60,30 +63,51 @@ def _from_mapping(obj: Mapping[str, Any]) -> Verdict:
 def parse_verdict(reply: str | Mapping[str, Any]) -> Verdict:
     """Find the score and reason in a judge's reply.
 
-    Tried in order: a mapping with ``score``; the first JSON object with a ``score`` key
-    anywhere in the text (code fences and surrounding prose are fine); a line like
-    ``Score: 4/5``, ``**Rating**: 7 out of 10`` or ``score = 0.8`` (with ``Reason: ...`` if any).
+    Read: a mapping with ``score``; every JSON object with a ``score`` key anywhere in the text
+    (code fences and surrounding prose are fine); every line like ``Score: 4/5``,
+    ``**Rating**: 7 out of 10`` or ``score = 0.8`` outside those objects (with ``Reason: ...``
+    if any). When they give different scores the reply is ambiguous: an error quoting them,
+    never a silent pick of the first (issue #10).
 
     :param reply: the judge's reply.
-    :raises ValueError: when no score can be found.
+    :raises ValueError: when no score can be found, or several different ones.
     """
     if isinstance(reply, Mapping):
         if "score" not in reply:
             raise ValueError(f"the judge's reply has no 'score': {clip(repr(reply), 80)}")
         return _from_mapping(reply)
-    for obj in _objects(reply):
-        if "score" in obj:
-            return _from_mapping(obj)
-    match = _SCORE_LINE.search(reply)
-    if match is None:
+    found = _candidates(reply)
+    if not found:
         raise ValueError(f"no score in the judge's reply: {clip(reply.strip(), 120)!r}")
-    out_of = match["out_of"] or match["of"]
-    reason = _REASON_LINE.search(reply)
-    return (
-        float(match["score"]),
-        float(out_of) if out_of else None,
-        clip(reason["reason"].strip(), 500) if reason else None,
-    )
+    first = found[0][0]
+    clashing = [quote for verdict, quote in found if _disagree(first, verdict)]
+    if clashing:
+        quotes = "; ".join(dict.fromkeys([found[0][1], *clashing]))
+        raise ValueError(f"the judge's reply gives different scores: {quotes}")
+    if first[2] is None:
+        reason = _REASON_LINE.search(reply)
+        first = (first[0], first[1], clip(reason["reason"].strip(), 500) if reason else None)
+    return first
+
+
+def _candidates(reply: str) -> list[tuple[Verdict, str]]:
+    """Every score in the reply, in order: JSON objects first, then score lines outside them."""
+    objects = _objects(reply)
+    found = [
+        (_from_mapping(obj), clip(reply[a:b], 80)) for obj, (a, b) in objects if "score" in obj
+    ]
+    for match in _SCORE_LINE.finditer(reply):
+        if any(a <= match.start() < b for _, (a, b) in objects):
+            continue
+        out_of = match["out_of"] or match["of"]
+        verdict = (float(match["score"]), float(out_of) if out_of else None, None)
+        found.append((verdict, repr(match.group(0).strip())))
+    return found
+
+
+def _disagree(a: Verdict, b: Verdict) -> bool:
+    """Two scores disagree on the number, or on the scale when both wrote one."""
+    return a[0] != b[0] or (a[1] is not None and b[1] is not None and a[1] != b[1])
 
 
 def normalise(score: float, out_of: float | None, scale: int | None) -> float:

@@ -101,6 +101,20 @@ def _json_number(number: float) -> float | str:
     return number if math.isfinite(number) else str(number)
 
 
+def _best_match(got: float, wanted: list[float], abs_tol: float, rel_tol: float) -> float:
+    """The expected value that matches best, in any order: a close one (``inf`` matches
+    ``inf``), else the nearest (issue #10: ``nan`` distances no longer pick the first)."""
+    for ref in wanted:
+        if is_close(got, ref, abs_tol=abs_tol, rel_tol=rel_tol):
+            return ref
+
+    def distance(ref: float) -> float:
+        diff = abs(got - ref)
+        return diff if not math.isnan(diff) else math.inf
+
+    return min(wanted, key=distance)
+
+
 def numeric_close(
     output: Any,
     expected: Any,
@@ -142,7 +156,7 @@ def numeric_close(
         if on_missing == "fail":
             return Score(0.0, reason=message)
         raise ValueError(f"scorer 'numeric_close': {message}")
-    best = min(wanted, key=lambda ref: abs(got - ref) if math.isfinite(got - ref) else math.inf)
+    best = _best_match(got, wanted, abs_tol, rel_tol)
     close = is_close(got, best, abs_tol=abs_tol, rel_tol=rel_tol)
     diff = abs(got - best)
     reason = f"{got:g} {'≈' if close else '!='} {best:g} (|diff| {diff:g})"

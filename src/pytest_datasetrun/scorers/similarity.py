@@ -14,6 +14,7 @@ from typing import Any
 
 from pytest_datasetrun.score import Score
 
+from ._porter import porter_stem
 from ._sequence import lcs_length, levenshtein_distance
 from ._util import import_optional, references, requires, shorten, to_text
 
@@ -101,17 +102,22 @@ def _f1(prediction: list[str], reference: list[str]) -> float:
 def token_f1(output: Any, expected: Any) -> Score:
     """SQuAD-style token F1 between output and expected answer, best over references.
 
-    Both sides go through :func:`squad_normalize` and split on whitespace; as in the SQuAD v2.0
-    script, two empty answers score 1 and one empty answer scores 0.
+    Both sides go through :func:`squad_normalize` and split on whitespace. As in the SQuAD v2.0
+    script (``get_raw_scores``), references that normalise to empty are dropped when another
+    one is not, so an empty answer scores 0 against them; when every reference is empty (an
+    unanswerable question) only an empty answer scores 1.
 
     :param output: the target's output, read as text.
     :param expected: the reference answer, or a list of acceptable answers.
     """
-
-    def measure(text: str, ref: str) -> float:
-        return _f1(squad_normalize(text).split(), squad_normalize(ref).split())
-
-    value, ref = _best(output, expected, "token_f1", measure)
+    refs = references(expected, "token_f1")
+    answerable = [ref for ref in refs if squad_normalize(ref)]
+    golds = answerable or [""]
+    tokens = squad_normalize(to_text(output)).split()
+    value, ref = max(
+        ((_f1(tokens, squad_normalize(gold).split()), gold) for gold in golds),
+        key=lambda pair: pair[0],
+    )
     return Score(value, reason=f"F1 {value:.3f} against {shorten(ref)}")
 
 
@@ -134,7 +140,7 @@ def _rouge_l(prediction: list[str], reference: list[str]) -> tuple[float, float,
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
-def rouge_l(output: Any, expected: Any) -> Score:
+def rouge_l(output: Any, expected: Any, *, stem: bool = False) -> Score:
     """ROUGE-L F-measure (longest common token subsequence), as rouge-score's ``rougeL``.
 
     Tokens come from :func:`rouge_tokens`; with several references the best F-measure counts.
@@ -142,9 +148,16 @@ def rouge_l(output: Any, expected: Any) -> Score:
 
     :param output: the target's output (the prediction), read as text.
     :param expected: the reference (target) text, or a list of references.
+    :param stem: Porter-stem tokens longer than 3 characters first, as rouge-score's
+        ``use_stemmer=True`` (NLTK's Porter stemmer, reimplemented in pure Python).
     """
-    text = rouge_tokens(to_text(output))
-    scored = [(_rouge_l(text, rouge_tokens(ref)), ref) for ref in references(expected, "rouge_l")]
+
+    def tokens(value: str) -> list[str]:
+        words = rouge_tokens(value)
+        return [porter_stem(w) if len(w) > 3 else w for w in words] if stem else words
+
+    text = tokens(to_text(output))
+    scored = [(_rouge_l(text, tokens(ref)), ref) for ref in references(expected, "rouge_l")]
     (precision, recall, fmeasure), ref = max(scored, key=lambda pair: pair[0][2])
     return Score(
         fmeasure,

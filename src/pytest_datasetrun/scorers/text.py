@@ -6,11 +6,12 @@ Every scorer here reads the output through :func:`~pytest_datasetrun.scorers._ut
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from pytest_datasetrun.score import Score
 
-from ._util import references, require_expected, shorten, strip_punctuation, to_text
+from ._util import references, require_expected, shorten, to_text
 
 __all__ = (
     "exact_match",
@@ -27,6 +28,9 @@ _WHITESPACE = re.compile(r"\s+")
 _REGEX_MODES = ("search", "match", "full")
 
 
+_FORMS = ("NFC", "NFKC", "NFD", "NFKD")
+
+
 def _normalise(
     text: str,
     *,
@@ -34,9 +38,12 @@ def _normalise(
     ignore_case: bool = False,
     ignore_whitespace: bool = False,
     ignore_punctuation: bool = False,
+    normalize: str | None = None,
 ) -> str:
+    if normalize is not None:
+        text = unicodedata.normalize(normalize, text)  # type: ignore[arg-type]
     if ignore_punctuation:
-        text = strip_punctuation(text)
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PS")
     if ignore_whitespace:
         text = _WHITESPACE.sub(" ", text).strip()
     elif strip:
@@ -52,6 +59,7 @@ def exact_match(
     ignore_whitespace: bool = False,
     ignore_punctuation: bool = False,
     strip: bool = True,
+    normalize: str | None = None,
 ) -> Score:
     """Output text equals the expected text (or any element of an expected list).
 
@@ -59,11 +67,18 @@ def exact_match(
     :param expected: the reference text, or a list of acceptable texts.
     :param ignore_case: compare case-insensitively (Unicode casefold).
     :param ignore_whitespace: collapse whitespace runs to one space before comparing.
-    :param ignore_punctuation: drop Unicode punctuation before comparing.
+    :param ignore_punctuation: drop Unicode punctuation and symbols (categories ``P*`` and
+        ``S*``: ``$``, ``+``, ``€``, ``©``...) before comparing, a Unicode-wide form of HF
+        evaluate's ``string.punctuation`` removal.
     :param strip: strip leading and trailing whitespace (on by default).
-    :raises ValueError: when the row has no expected value.
+    :param normalize: a Unicode normal form applied first: ``NFC``, ``NFKC`` (``ﬁ`` → ``fi``,
+        full-width ``１`` → ``1``), ``NFD`` or ``NFKD``.
+    :raises ValueError: when the row has no expected value, or for an unknown form.
     """
+    if normalize is not None and normalize not in _FORMS:
+        raise ValueError(f"scorer 'exact_match': normalize must be one of {_FORMS}")
     options = {
+        "normalize": normalize,
         "strip": strip,
         "ignore_case": ignore_case,
         "ignore_whitespace": ignore_whitespace,
