@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_datasetrun.analysis.flaky import flaky_items, item_history
+from pytest_datasetrun.analysis.flaky import flaky_items, group_runs, item_history, step_items
 from pytest_datasetrun.cli.compare import register
 from pytest_datasetrun.errors import ConfigError, StoreError
 from pytest_datasetrun.record.results import ItemResult, RepeatResult, ScorerResult
@@ -63,12 +63,13 @@ def test_flaky_items_rank_by_flip_rate(runs: list[RunRecord]) -> None:
     found = flaky_items(runs)
     assert [(f.item_id, f.flips, f.flip_rate) for f in found] == [
         ("alternating", 2, 1.0),
-        ("late", 1, 0.5),
         ("rep", 0, 0.0),
     ]
     assert found[0].verdicts == ["passed", "failed", "passed"]
-    assert (found[1].last_verdict, found[1].runs) == ("errored", 3)
-    assert found[2].repeat_flaky_runs == ["20260102T000000000Z-qa"]
+    assert found[1].repeat_flaky_runs == ["20260102T000000000Z-qa"]
+    (late,) = step_items(runs)  # P P E: changed once and stayed, a step, not flaky (#10)
+    assert (late.item_id, late.kind, late.last_verdict, late.runs) == ("late", "step", "errored", 3)
+    assert late.changed_in == "20260103T000000000Z-qa"
 
 
 def test_skipped_runs_are_seen_but_give_no_verdict(runs: list[RunRecord]) -> None:
@@ -131,20 +132,22 @@ def test_flaky_command_groups_by_dataset(store: str) -> None:
         "item", "dataset", "runs", "flips", "flip", "rate", "repeats", "differ", "verdicts",
         "(oldest", "first)",
     ]  # fmt: skip
-    assert [line.split()[:2] for line in lines[1:5]] == [
-        ["alternating", "qa"], ["late", "qa"], ["rep", "qa"], ["stable", "other"]
-    ]  # fmt: skip
-    assert lines[1].split()[-1] == "PFP" and lines[2].split()[-1] == "PPE"
-    assert lines[-1] == "verdicts: P passed, F failed, E errored"
+    assert [line.split()[:2] for line in lines[1:3]] == [["alternating", "qa"], ["rep", "qa"]]
+    assert lines[1].split()[-1] == "PFP"
+    assert lines[3] == "verdicts: P passed, F failed, E errored"
+    assert lines[4] == (
+        "changed once and stayed, not flaky (2): late (qa) P->E in 20260103T000000000Z-qa, "
+        "stable (other) F->P in 20260105T000000000Z-other"
+    )
 
 
 def test_flaky_command_filters_limits_and_prints_json(store: str) -> None:
     code, out = cli("--store", store, "flaky", "--dataset", "qa.json", "--limit", "1")
     assert code == 0 and "stable" not in out and "dataset" not in out
-    assert out.endswith("(1 of 3 flaky items shown; --limit 0 shows all)\n")
+    assert "(1 of 2 flaky items shown; --limit 0 shows all)\n" in out
     code, out = cli("--store", store, "flaky", "--dataset", "other", "--json")
-    assert [(d["dataset"], d["item_id"], d["flips"]) for d in json.loads(out)] == [
-        ("other", "stable", 1)
+    assert [(d["dataset"], d["item_id"], d["flips"], d["kind"]) for d in json.loads(out)] == [
+        ("other", "stable", 1, "step")
     ]
     with pytest.raises(ConfigError, match="--limit: -1 is negative"):
         cli("--store", store, "flaky", "--limit", "-1")
@@ -174,3 +177,48 @@ def test_history_command(store: str) -> None:
 def test_history_of_an_unknown_item_is_an_error(store: str) -> None:
     with pytest.raises(StoreError, match="item 'nope' is in none of the 5 runs searched"):
         cli("--store", store, "history", "nope")
+
+
+# -- issue 10.6: comparable runs only, steps apart from flapping ---------------------------------
+
+
+def _target(record: RunRecord, target: str, sha: str = "00", threshold: float = 1.0) -> RunRecord:
+    from pytest_datasetrun.record.run import ScorerInfo, TargetInfo
+
+    record.target = TargetInfo(id=target, name=target, kind="function")
+    record.datasets[0].sha256 = sha
+    record.scorers = [ScorerInfo(id="exact", name="exact", threshold=threshold)]
+    return record
+
+
+def test_two_deterministic_targets_run_alternately_are_not_flaky() -> None:
+    records = [
+        _target(run(day, {"q": "P" if day % 2 else "F"}), "good" if day % 2 else "bad")
+        for day in range(1, 7)
+    ]
+    assert len(flaky_items(records)) == 1  # mixed together, every row looks flaky
+    groups = group_runs(records)
+    assert sorted(groups) == ["qa@bad", "qa@good"]
+    assert all(flaky_items(g) == [] and step_items(g) == [] for g in groups.values())
+
+
+def test_runs_are_grouped_by_dataset_content_and_scorer_configuration() -> None:
+    records = [
+        _target(run(1, {"q": "P"}), "t", sha="aa" * 32),
+        _target(run(2, {"q": "F"}), "t", sha="bb" * 32),
+        _target(run(3, {"q": "P"}), "t", sha="aa" * 32, threshold=0.5),
+        _target(run(4, {"q": "P"}), "t", sha="aa" * 32),
+    ]
+    groups = group_runs(records)
+    assert len(groups) == 3
+    assert [len(g) for g in groups.values()] == [2, 1, 1]
+    assert all(label.startswith("qa sha256 ") for label in groups)
+    assert len({label.split(" scorers ")[-1] for label in groups}) == 2  # two configurations
+
+
+def test_a_one_time_change_is_a_step_and_flapping_is_flaky() -> None:
+    records = [run(d, {"fixed": "FFFPPP"[d - 1], "flaps": "PFPFPF"[d - 1]}) for d in range(1, 7)]
+    (flaps,) = flaky_items(records)
+    (fixed,) = step_items(records)
+    assert (flaps.item_id, flaps.kind, flaps.flips) == ("flaps", "flaky", 5)
+    assert (fixed.item_id, fixed.kind, fixed.changed_in) == ("fixed", "step", records[3].run_id)

@@ -70,8 +70,8 @@ def test_a_candidate_that_times_out_where_the_base_passed_regresses() -> None:
     assert s.cand_mean == pytest.approx(20 / 30) and s.regression
     assert "target errors (counted as 0): 0 base, 10 candidate" in s.note
     text = render_comparison(compare_runs(base, cand))
-    assert (
-        text.splitlines()[-1] == "result: REGRESSION in exact (10 target-errored rows counted as 0)"
+    assert text.splitlines()[-1] == (
+        "result: REGRESSION in exact (target-errored rows counted as 0: 0 base, 10 candidate)"
     )
     # Opting out leaves them out, as before, and says so.
     s = only(compare_runs(base, cand, target_errors="exclude"))

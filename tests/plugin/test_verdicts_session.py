@@ -32,13 +32,17 @@ def test_target_errors_count_as_zero_in_gates_and_comparisons(project, qa, mode,
         assert fail_under.passed and fail_under.value == 1.0
         assert fail_under.detail == "over 28 items (12 target errors left out)"
         assert not comparison["regressed"] and scorer["n"] == 28
-        result.stdout.fnmatch_lines(["result: no regression (12 target-errored rows left out)"])
+        result.stdout.fnmatch_lines(
+            ["result: no regression (target-errored rows left out: 0 base, 12 candidate)"]
+        )
     else:
         assert not fail_under.passed and fail_under.value == pytest.approx(28 / 40)
         assert fail_under.detail == "over 40 items (12 target errors counted as 0)"
         assert comparison["regressed"] and scorer["n"] == 40
         result.stdout.fnmatch_lines(
-            ["result: REGRESSION in exact_match (12 target-errored rows counted as 0)"]
+            [
+                "result: REGRESSION in exact_match (target-errored rows counted as 0: 0 base, 12 candidate)"
+            ]
         )
     assert record.aggregates["exact_match"].target_errors == 12
 

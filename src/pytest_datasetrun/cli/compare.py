@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pytest_datasetrun.analysis.compare import compare_runs, parse_max_regression
-from pytest_datasetrun.analysis.flaky import FlakyItem, HistoryEntry, flaky_items, item_history
+from pytest_datasetrun.analysis.flaky import (
+    FlakyItem,
+    HistoryEntry,
+    flaky_items,
+    group_runs,
+    item_history,
+    step_items,
+)
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_REGRESSION, store_from_args
 from pytest_datasetrun.errors import ConfigError, StoreError
 from pytest_datasetrun.record.run import RunRecord
@@ -30,6 +36,7 @@ __all__ = ("register", "run_compare", "run_flaky", "run_history")
 _REF_HELP = "run id, id prefix, name, latest, latest~N, or an exported run file"
 _VERDICT_MARKS = {"passed": "P", "failed": "F", "errored": "E"}
 _SHOWN_VERDICTS = 30
+_SHOWN_STEPS = 10
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -125,20 +132,25 @@ def run_flaky(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.limit < 0:
         raise ConfigError(f"flaky --limit: {args.limit} is negative; use 0 for all items")
     found: list[tuple[str, FlakyItem]] = []
-    groups = _by_dataset(_runs_with_items(args))
-    for dataset, records in groups.items():
-        found.extend((dataset, item) for item in flaky_items(records))
+    steps: list[tuple[str, FlakyItem]] = []
+    groups = group_runs(_runs_with_items(args))  # same dataset content, target, scorers (#10)
+    for group, records in groups.items():
+        found.extend((group, item) for item in flaky_items(records))
+        steps.extend((group, item) for item in step_items(records))
     shown = found[: args.limit] if args.limit else found
     if args.json:
-        _dump_json([{"dataset": d, **item.model_dump(mode="json")} for d, item in shown], out)
+        _dump_json([{"dataset": d, **i.model_dump(mode="json")} for d, i in shown + steps], out)
         return 0
     runs = sum(len(records) for records in groups.values())
-    if not found:
-        out.write(f"no flaky items in {runs} runs\n")
-        return 0
-    out.write(_render_flaky(shown, several=len(groups) > 1))
+    out.write(
+        _render_flaky(shown, several=len(groups) > 1)
+        if found
+        else f"no flaky items in {runs} runs\n"
+    )
     if len(shown) < len(found):
         out.write(f"({len(shown)} of {len(found)} flaky items shown; --limit 0 shows all)\n")
+    if steps:
+        out.write(_render_steps(steps, several=len(groups) > 1))
     return 0
 
 
@@ -187,13 +199,6 @@ def _on_dataset(run: RunRecord, dataset: str) -> bool:
     return any(dataset in (d.name, d.path, Path(d.path).name) for d in run.datasets)
 
 
-def _by_dataset(records: Iterable[RunRecord]) -> dict[str, list[RunRecord]]:
-    groups: dict[str, list[RunRecord]] = {}
-    for record in records:
-        groups.setdefault(record.dataset.name if record.dataset else "", []).append(record)
-    return groups
-
-
 # -- rendering ----------------------------------------------------------------------------------
 
 
@@ -207,6 +212,16 @@ def _render_flaky(found: list[tuple[str, FlakyItem]], *, several: bool) -> str:
     ]  # fmt: skip
     legend = "verdicts: P passed, F failed, E errored\n"
     return render_table(headers, rows) + legend
+
+
+def _render_steps(steps: list[tuple[str, FlakyItem]], *, several: bool) -> str:
+    shown = [
+        f"{item.item_id}{f' ({group})' if several else ''} {_marks(item.verdicts[:1])}->"
+        f"{_marks([item.last_verdict or ''])} in {item.changed_in}"
+        for group, item in steps[:_SHOWN_STEPS]
+    ]
+    more = f" (+{len(steps) - _SHOWN_STEPS} more)" if len(steps) > _SHOWN_STEPS else ""
+    return f"changed once and stayed, not flaky ({len(steps)}): {', '.join(shown)}{more}\n"
 
 
 def _render_history(history: list[HistoryEntry]) -> str:

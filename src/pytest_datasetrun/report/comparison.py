@@ -51,10 +51,11 @@ def _verdict_basis(c: Comparison) -> str:
     tested = sum(s.p_adjusted is not None for s in c.scorers)
     if tested > 1:
         parts.append("Holm-corrected" if c.correction == "holm" else "uncorrected")
-    target = max((s.base_target_errors + s.cand_target_errors for s in c.scorers), default=0)
-    if target:
+    base = max((s.base_target_errors for s in c.scorers), default=0)
+    cand = max((s.cand_target_errors for s in c.scorers), default=0)
+    if base or cand:
         how = "counted as 0" if c.target_errors == "zero" else "left out"
-        parts.append(f"{target} target-errored rows {how}")
+        parts.append(f"target-errored rows {how}: {base} base, {cand} candidate")
     scorer = sum(s.base_errors + s.cand_errors for s in c.scorers)
     if scorer:
         parts.append(f"{scorer} scorer errors left out")
@@ -63,11 +64,11 @@ def _verdict_basis(c: Comparison) -> str:
 
 def _legend(c: Comparison) -> list[str]:
     """Say what each interval is, and flag one that disagrees with the test (issue 10.5)."""
-    methods = {(s.ci_method, s.ci_level) for s in c.scorers if s.ci_method and s.ci_level}
-    lines = [
-        f"CI: {level:.0%} {method}"
-        for method, level in sorted(methods, key=lambda m: (str(m[0]), m[1] or 0.0))
-    ]
+    methods: dict[str, list[str]] = {}
+    for s in c.scorers:
+        if s.ci_method and s.ci_level:
+            methods.setdefault(f"{s.ci_level:.0%} {s.ci_method}", []).append(s.id)
+    lines = [f"CI: {how} for {', '.join(ids)}" for how, ids in methods.items()]
     if any(not s.ci_agrees for s in c.scorers):
         lines.append(
             "*: this interval and the verdict's test disagree (the interval is not corrected "
