@@ -261,10 +261,15 @@ class _XdistHooks:
         self.recorder.node_collection_finished(ids)
 
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        from pytest_datasetrun.plugin.xdist import (
+            PrefetchLoadScheduling,
+            survive_unreplaceable_workers,
+        )
+
+        survive_unreplaceable_workers(config)
         concurrency = self.recorder.ctx.options.max_concurrency
         if concurrency <= 1 or config.getoption("dist") != "load":
             return None
-        from pytest_datasetrun.plugin.xdist import PrefetchLoadScheduling
 
         return PrefetchLoadScheduling(config, log, depth=concurrency + 1, window=concurrency)
 

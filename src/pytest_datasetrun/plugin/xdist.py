@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-__all__ = ("PrefetchLoadScheduling", "lost_row_report")
+__all__ = ("PrefetchLoadScheduling", "lost_row_report", "survive_unreplaceable_workers")
 
 
 class PrefetchLoadScheduling(LoadScheduling):
@@ -85,3 +85,29 @@ def lost_row_report(nodeid: str, node: Any, in_flight: int) -> pytest.TestReport
     )
     report.node = node  # type: ignore[attr-defined]
     return report
+
+
+def survive_unreplaceable_workers(config: Any) -> None:
+    """A lost remote worker that cannot be started again ends its part of the run, not the session.
+
+    xdist replaces a dead worker by starting one from the same ``--tx`` spec; for a socket or ssh
+    worker whose host is gone that raises, and the session ends in an INTERNALERROR with every
+    other worker's results unwritten. Here the failure is one line, and the run goes on (and is
+    recorded) with the workers that are left.
+    """
+    dsession = config.pluginmanager.getplugin("dsession")
+    if dsession is None or not hasattr(dsession, "_clone_node"):
+        return
+    clone_node = dsession._clone_node
+
+    def clone_or_carry_on(node: Any) -> Any:
+        try:
+            return clone_node(node)
+        except Exception as exc:  # execnet raises OSError, EOFError, HostNotFound, ...
+            dsession.report_line(
+                f"\ncannot replace lost worker {node.gateway.id} ({node.gateway.spec}): "
+                f"{type(exc).__name__}: {exc}; the run goes on with the other workers"
+            )
+            return None
+
+    dsession._clone_node = clone_or_carry_on
