@@ -24,6 +24,7 @@ __all__ = (
     "RunRecord",
     "open_store",
     "run_dataset",
+    "rescore_run",
 )
 
 try:
@@ -36,7 +37,7 @@ from pytest_datasetrun.engine.targets import Target, target
 from pytest_datasetrun.score import Score
 
 if TYPE_CHECKING:
-    from pytest_datasetrun.api import run_dataset
+    from pytest_datasetrun.api import rescore_run, run_dataset
     from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset
     from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
     from pytest_datasetrun.record.run import RunRecord
@@ -45,15 +46,16 @@ if TYPE_CHECKING:
 # pydantic-backed names load on first use, so that importing the package (and so a plain pytest
 # run with the plugin installed) does not import pydantic.
 _LAZY = {
-    "DatasetItem": "dataset",
-    "Dataset": "dataset",
-    "load_dataset": "dataset",
-    "ItemResult": "results",
-    "ScorerResult": "results",
-    "Usage": "results",
-    "RunRecord": "record",
-    "open_store": "store",
+    "DatasetItem": "data.dataset",
+    "Dataset": "data.dataset",
+    "load_dataset": "data.dataset",
+    "ItemResult": "record.results",
+    "ScorerResult": "record.results",
+    "Usage": "record.results",
+    "RunRecord": "record.run",
+    "open_store": "store.runstore",
     "run_dataset": "api",
+    "rescore_run": "api",
 }
 
 

@@ -54,3 +54,11 @@ def test_rescore_run_keeps_outputs_and_errors(tmp_path):
     assert record.items[2].status == "errored" and "exploded" in record.items[2].error
     assert [i.score("contains").value for i in record.items[:2]] == [1.0, 0.0]
     assert record.usage["called"] == 0 and record.usage["replayed"] == 3
+
+
+def test_public_names_resolve():
+    import pytest_datasetrun as dr
+
+    for name in dr.__all__:
+        assert getattr(dr, name) is not None, name
+    assert dr.rescore_run is rescore_run
