@@ -98,6 +98,8 @@ def test_second_cached_run_makes_no_calls_and_the_same_record(metered, mode):
     assert [i.target_duration_s for i in two.items] == [i.target_duration_s for i in one.items]
     assert two.counts == one.counts and two.aggregates.keys() == one.aggregates.keys()
     second.stdout.fnmatch_lines(["*cache (read-write): 4 hits, 0 misses, 0 writes*"])
+    verbose = metered.run(*args, "-v")
+    verbose.stdout.fnmatch_lines(["*PASSED (cached) [[]contains=1*"])
 
 
 def test_cache_modes(metered):

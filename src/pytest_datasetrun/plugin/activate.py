@@ -263,6 +263,10 @@ class ItemHooks:
         from pytest_datasetrun.report.render import verbose_scores
 
         word = "PASSED" if report.passed else "FAILED"
+        # The payload is compact JSON (model_dump_json): where the output came from, if not the target.
+        for via in ("cache", "replay"):
+            if f'"via":"{via}"' in payload:
+                word += " (cached)" if via == "cache" else " (replayed)"
         markup = {"green": True} if report.passed else {"red": True}
         letter = "." if report.passed else "F"
         return report.outcome, letter, (f"{word} [{verbose_scores(payload)}]", markup)
