@@ -12,7 +12,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-__all__ = ("LoopThread", "WorkerPool", "TargetTimeout", "run_with_timeout")
+__all__ = ("LoopThread", "WorkerPool", "TargetTimeout", "ScorerTimeout", "run_with_timeout")
 
 R = TypeVar("R")
 
@@ -23,6 +23,38 @@ class TargetTimeout(TimeoutError):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"timed out after {seconds:g} s")
         self.seconds = seconds
+
+
+class ScorerTimeout(TimeoutError):
+    """A scorer did not finish within ``--item-timeout``; the scorer is recorded as errored."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the scorer did not finish within {seconds:g} s (--item-timeout)")
+        self.seconds = seconds
+
+
+class _DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The loop's default executor (``asyncio.to_thread``): one daemon thread per job.
+
+    The standard pool's threads are joined when the interpreter exits, so one hanging sync call
+    handed to it (a judge's sync model) would keep the finished session from exiting.
+    """
+
+    def submit(
+        self, fn: Callable[..., R], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[R]:
+        future: concurrent.futures.Future[R] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed back to the awaiting coroutine
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="datasetrun-executor", daemon=True).start()
+        return future
 
 
 class LoopThread:
@@ -49,17 +81,24 @@ class LoopThread:
     def _serve(self, ready: threading.Event) -> None:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
+        self._loop.set_default_executor(_DaemonExecutor())
         self._loop.call_soon(ready.set)
         self._loop.run_forever()
 
-    def run(self, awaitable: Awaitable[R], timeout: float | None = None) -> R:
-        """Run ``awaitable`` on the loop and wait for it; on timeout cancel it and raise TargetTimeout."""
+    def run(
+        self,
+        awaitable: Awaitable[R],
+        timeout: float | None = None,
+        *,
+        timeout_error: Callable[[float], BaseException] = TargetTimeout,
+    ) -> R:
+        """Run ``awaitable`` on the loop and wait for it; on timeout cancel it and raise ``timeout_error``."""
         future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TargetTimeout(timeout or 0.0) from None
+            raise timeout_error(timeout or 0.0) from None
         except BaseException:
             future.cancel()
             raise
@@ -85,8 +124,12 @@ async def _as_coroutine(awaitable: Awaitable[R]) -> R:
     return await awaitable
 
 
-def run_with_timeout(func: Callable[[], R], timeout: float) -> R:
-    """Run a sync call in a daemon thread; past ``timeout`` abandon it and raise TargetTimeout."""
+def run_with_timeout(
+    func: Callable[[], R],
+    timeout: float,
+    timeout_error: Callable[[float], BaseException] = TargetTimeout,
+) -> R:
+    """Run a sync call in a daemon thread; past ``timeout`` abandon it and raise ``timeout_error``."""
     box: dict[str, Any] = {}
 
     def work() -> None:
@@ -99,7 +142,7 @@ def run_with_timeout(func: Callable[[], R], timeout: float) -> R:
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        raise TargetTimeout(timeout)
+        raise timeout_error(timeout)
     if "error" in box:
         raise box["error"]
     return box["value"]

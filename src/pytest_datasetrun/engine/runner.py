@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_datasetrun.data.dataset import DatasetItem
-from pytest_datasetrun.engine.concurrency import LoopThread, TargetTimeout, run_with_timeout
+from pytest_datasetrun.engine.concurrency import (
+    LoopThread,
+    ScorerTimeout,
+    TargetTimeout,
+    run_with_timeout,
+)
+from pytest_datasetrun.engine.isolation import call_arguments
 from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorer
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.engine.usage import read_usage, sum_usage
@@ -109,8 +115,6 @@ class Engine:
     ) -> Outcome:
         """Evaluate one item; exceptions of the target are recorded, BaseExceptions propagate."""
         kwargs = dict(kwargs or {})
-        if self.target.wants_item:
-            kwargs["item"] = item
         started_at = time.time()
         started = time.perf_counter()
         scorers = self._scorers_for(item)
@@ -158,7 +162,10 @@ class Engine:
         run = self._fetch(item, kwargs, dataset, repeat)
         if run.exception is None:
             context = ScoringContext(item.expected, item.input, item, item.metadata, run.duration)
-            run.scores = [run_scorer(s, run.output, context, self._await) for s in scorers]
+            timeout = self.settings.timeout
+            run.scores = [
+                run_scorer(s, run.output, context, self._await_scorer, timeout) for s in scorers
+            ]
         return run
 
     def _fetch(
@@ -170,7 +177,7 @@ class Engine:
             if recalled is not None:
                 return _replayed(recalled)
         if self.cache is None:
-            return self._call_target(item.input, kwargs)
+            return self._call_target(item, kwargs)
         from pytest_datasetrun.engine.cache import call_key
 
         target = self.target
@@ -191,7 +198,7 @@ class Engine:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        run = self._call_target(item.input, kwargs)
+        run = self._call_target(item, kwargs)
         events = ("miss",) if problem is None else ("miss", "corrupt")
         if run.exception is None and self.cache.put(
             key, target.id, run.output, run.usage, run.duration
@@ -200,13 +207,14 @@ class Engine:
         run.cache_events = events
         return run
 
-    def _call_target(self, value: Any, kwargs: dict[str, Any]) -> _Attempt:
+    def _call_target(self, item: DatasetItem, kwargs: dict[str, Any]) -> _Attempt:
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
             try:
-                raw = self._invoke(value, kwargs)
+                # A fresh copy of the row per call (#11): see engine.isolation.
+                raw = self._invoke(*call_arguments(item, kwargs, self.target.wants_item))
                 usage = read_usage(raw)
                 output = self.target.unwrap(raw)
                 return _Attempt(
@@ -237,6 +245,9 @@ class Engine:
 
     def _await(self, awaitable: Any) -> Any:
         return self.loop.run(awaitable, self.settings.timeout)
+
+    def _await_scorer(self, awaitable: Any) -> Any:
+        return self.loop.run(awaitable, self.settings.timeout, timeout_error=ScorerTimeout)
 
     def _retryable(self, exc: BaseException, attempt: int) -> bool:
         if self._should_retry is not None:

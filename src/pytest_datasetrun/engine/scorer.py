@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from pytest_datasetrun.engine.concurrency import ScorerTimeout, run_with_timeout
 from pytest_datasetrun.score import Score, coerce_score
 
 if TYPE_CHECKING:
@@ -138,8 +140,13 @@ def run_scorer(
     output: Any,
     context: ScoringContext,
     await_: Callable[[Any], Any],
+    timeout: float | None = None,
 ) -> ScorerResult:
-    """Run one scorer; any exception or invalid value makes an *errored* result, never a 0."""
+    """Run one scorer; any exception or invalid value makes an *errored* result, never a 0.
+
+    With a ``timeout`` a sync scorer runs on a daemon thread and is abandoned past it (an async
+    one is bounded by ``await_``), so a hanging judge errors its scorer instead of the session.
+    """
     from pytest_datasetrun.record.results import (  # pydantic: loaded only once a dataset runs
         ScorerResult,
         jsonable,
@@ -148,7 +155,11 @@ def run_scorer(
     started = time.perf_counter()
     try:
         kwargs = {name: getattr(context, name) for name in bound.context_names}
-        raw = bound.fn(output, **kwargs, **bound.params)
+        call = functools.partial(bound.fn, output, **kwargs, **bound.params)
+        if timeout is None or inspect.iscoroutinefunction(bound.fn):
+            raw = call()
+        else:
+            raw = run_with_timeout(call, timeout, ScorerTimeout)
         if type(raw) not in _PLAIN and inspect.isawaitable(raw):  # skip the check for plain scores
             raw = await_(raw)
         score = coerce_score(raw)

@@ -175,6 +175,9 @@ class DatasetCase(pytest.Function):
         if isinstance(excinfo.value, CaseFailure) or _replayed(excinfo.value):
             return excinfo.getrepr(style="value")
         if outcome is not None and excinfo.value is outcome.exception:
+            if not _has_user_frame(excinfo) and not self.config.getoption("fulltrace", False):
+                # A timeout or a workflow's status: no frame of the user's to show (#11).
+                return safe_text(f"{type(excinfo.value).__name__}: {excinfo.value}")
             tbstyle = self.config.getoption("tbstyle", "auto")
             rendered = excinfo.getrepr(
                 style="short" if tbstyle in ("auto", None) else tbstyle,
@@ -199,6 +202,10 @@ def _user_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
     traceback = excinfo.traceback
     kept = traceback.filter(lambda entry: not _internal(str(entry.path)))
     return kept or traceback
+
+
+def _has_user_frame(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    return any(not _internal(str(entry.path)) for entry in excinfo.traceback)
 
 
 def _internal(path: str) -> bool:
