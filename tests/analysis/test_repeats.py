@@ -88,3 +88,24 @@ def test_repeat_policy_decides_under_every_scorer_report_mode(project, qa, mode,
     record = project.last_run()
     assert record.counts.passed == len(passed) and record.exit_status == 0
     assert record.gates[0].passed
+
+
+def test_pass_at_k_counts_errored_attempts_as_failures():
+    """Issue 10.8: an attempt whose target raised is a failed attempt for pass@k and pass^k."""
+    from pytest_datasetrun.analysis.repeats import repeat_summary
+    from pytest_datasetrun.record.results import ItemResult, RepeatResult
+
+    items = [
+        ItemResult(item_id="a", repeats=[RepeatResult(passed=True), RepeatResult(error="boom")]),
+        ItemResult(
+            item_id="b",
+            status="errored",
+            error="TimeoutError",
+            repeats=[RepeatResult(error="TimeoutError"), RepeatResult(error="TimeoutError")],
+        ),
+    ]
+    summary = repeat_summary(items, 2, "any")
+    assert summary["rows"] == 2
+    assert summary["pass@1"] == pytest.approx((1 / 2 + 0) / 2)
+    assert summary["pass@2"] == pytest.approx((1 + 0) / 2)
+    assert summary["pass^2"] == 0.0

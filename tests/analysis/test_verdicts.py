@@ -249,3 +249,25 @@ def test_compare_shows_the_interval_of_the_test_for_0_1_scores() -> None:
         s = only(compare_runs(base, cand))
         assert s.ci_agrees and s.ci_method == "exact (inverts the McNemar test)"
         assert (s.ci_low > 0 or s.ci_high < 0) == s.significant
+
+
+def test_a_bootstrap_interval_that_disagrees_with_the_test_is_labelled() -> None:
+    """Non-0/1 scores: the interval is a bootstrap one; when it contradicts the test, it says so."""
+    rng = random.Random(3)
+    flagged = 0
+    for _trial in range(60):
+        n = rng.randrange(8, 20)
+        before = [rng.random() for _ in range(n)]
+        shift = rng.uniform(0.0, 0.4)
+        after = [min(1.0, max(0.0, v - shift + rng.gauss(0, 0.3))) for v in before]
+        base = run("b", [item(f"q{i:03d}", s=v) for i, v in enumerate(before)])
+        cand = run("c", [item(f"q{i:03d}", s=v) for i, v in enumerate(after)])
+        c = compare_runs(base, cand)
+        s = only(c, "s")
+        assert s.test == "sign-flip permutation" and s.ci_method == "BCa bootstrap"
+        assert s.ci_agrees == ((s.ci_low > 0 or s.ci_high < 0) == s.significant)
+        if not s.ci_agrees:
+            flagged += 1
+            assert "the bootstrap interval and the test disagree, the test decides" in s.note
+            assert "*: this interval and the verdict's test disagree" in render_comparison(c)
+    assert flagged  # such cases exist: they are labelled, never silent

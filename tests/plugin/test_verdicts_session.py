@@ -32,6 +32,7 @@ def test_target_errors_count_as_zero_in_gates_and_comparisons(project, qa, mode,
         assert fail_under.passed and fail_under.value == 1.0
         assert fail_under.detail == "over 28 items (12 target errors left out)"
         assert not comparison["regressed"] and scorer["n"] == 28
+        result.stdout.fnmatch_lines(["12 rows whose target failed are left out of n and mean*"])
         result.stdout.fnmatch_lines(
             ["result: no regression (target-errored rows left out: 0 base, 12 candidate)"]
         )
@@ -39,6 +40,7 @@ def test_target_errors_count_as_zero_in_gates_and_comparisons(project, qa, mode,
         assert not fail_under.passed and fail_under.value == pytest.approx(28 / 40)
         assert fail_under.detail == "over 40 items (12 target errors counted as 0)"
         assert comparison["regressed"] and scorer["n"] == 40
+        result.stdout.fnmatch_lines(["12 rows whose target failed count as 0 in n, mean and pass*"])
         result.stdout.fnmatch_lines(
             [
                 "result: REGRESSION in exact_match (target-errored rows counted as 0: 0 base, 12 candidate)"
@@ -90,3 +92,18 @@ def test_regression_correction_holm_by_default(project, qa, mode, correction):
     # whether the exit status says "regression" on the command line:
     code = cli_main(["compare", "main", "latest", *extra])
     assert code == (1 if correction == "none" else 0)
+
+
+def test_bad_target_errors_and_correction_values_are_usage_errors(project, qa):
+    qa(PASSING[:2])
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--target-errors=drop")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--target-errors: invalid choice: 'drop'*"])
+    project.pytester.makeini(
+        "[pytest]\nconsole_output_style = classic\ndatasetrun_regression_correction = bonferroni\n"
+    )
+    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: datasetrun_regression_correction: 'bonferroni' is not one of holm, none"]
+    )

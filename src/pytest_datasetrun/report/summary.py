@@ -30,6 +30,7 @@ def summary_lines(record: RunRecord) -> list[str]:
                 f"{key.ljust(width)}  {agg.n:>5}  {_f(agg.mean)}  {_f(agg.min)}  {_f(agg.max)}  {_f(agg.stdev)}  "
                 f"{_pct(agg.pass_rate)}  {agg.errors}"
             )
+        lines.extend(_target_errors_line(record))
     if record.repeats:
         r = record.repeats
         k = r["k"]
@@ -45,6 +46,18 @@ def summary_lines(record: RunRecord) -> list[str]:
     from pytest_datasetrun.report.usage import usage_lines
 
     return [safe_text(line) for line in lines + usage_lines(record)]
+
+
+def _target_errors_line(record: RunRecord) -> list[str]:
+    """Say how rows whose target failed entered the table (issue #10): never silently."""
+    count = max((agg.target_errors for agg in record.aggregates.values()), default=0)
+    if not count:
+        return []
+    if record.options.get("target_errors", "zero") == "exclude":
+        return [f"{count} rows whose target failed are left out of n and mean (--target-errors)"]
+    return [
+        f"{count} rows whose target failed count as 0 in n, mean and pass (errors: scorer errors)"
+    ]
 
 
 def _f(value: float | None) -> str:
