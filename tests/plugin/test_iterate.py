@@ -472,3 +472,20 @@ def test_judge_usage_is_counted_separately_and_in_the_budgets(metered):
         metered, "--prices=prices.json", "--scorer=fake_judge", "--replay=latest"
     )
     assert replayed.usage["called"] == 0 and replayed.usage["cost_usd"] == pytest.approx(0.008)
+
+
+def test_latency_line_in_every_run_and_replay_with_baseline(metered):
+    result, stored = _stored_run(metered, "--run-name=base")
+    result.stdout.fnmatch_lines(["*usage: 4 target calls; tokens 7,400*latency p50 * s, p95 * s*"])
+    result = metered.run(
+        "--dataset=qa.jsonl",
+        "--target=metered",
+        "--scorer=contains",
+        "--replay=base",
+        "--baseline=base",
+        "--max-regression=0.01",
+    )
+    assert result.ret == 0
+    record = metered.last_run()
+    assert record.comparison is not None and not record.comparison["regressed"]
+    assert _log_lines(metered) == 4

@@ -34,6 +34,7 @@ def _worth_showing(usage: dict[str, Any]) -> bool:
     return bool(
         usage.get("rows_with_usage")
         or usage.get("judge_calls")
+        or usage.get("latency_p50_s") is not None
         or usage.get("cost_usd") is not None
         or usage.get("cached")
         or usage.get("replayed")
