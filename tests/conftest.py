@@ -201,6 +201,14 @@ class Project:
 
 
 @pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    # pytest-randomly (in the test extra) would shuffle and reseed every session started here;
+    # tests/hardening/test_run_coexist.py turns it back on with `-p randomly`.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
+
+
+@pytest.fixture
 def project(pytester: pytest.Pytester) -> Project:
     return Project(pytester)
 

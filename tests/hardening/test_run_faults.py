@@ -18,47 +18,6 @@ import pytest
 from pytest_datasetrun.plugin.finish import RUN_NOT_STORED
 from pytest_datasetrun.store.runstore import open_store
 
-ROWS = [{"id": f"r{i}", "input": f"v{i}", "expected": f"v{i}"} for i in range(4)]
-
-
-def snapshot(project) -> dict[str, object]:
-    """The default store's runs (each summary, by run id) and every other file in it, by path."""
-    root = project.path / ".datasetrun"
-    if not root.exists():
-        return {}
-    files: dict[str, object] = {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.endswith(".lock") and p.name != "runs.json"
-    }
-    index = root / "runs.json"
-    if index.exists():
-        for doc in json.loads(index.read_text())["runs"].values():
-            files[f"run {doc['run_id']}"] = doc
-    return files
-
-
-def assert_kept(project, earlier: dict[str, object]) -> None:
-    """No run stored before the faulty session changed."""
-    now = snapshot(project)
-    assert {key: now.get(key) for key in earlier} == earlier
-
-
-@pytest.fixture
-def earlier(project, qa):
-    """A project with one stored run; returns the store's files as they were."""
-    qa(ROWS)
-    assert project.run("--dataset=qa.jsonl", "--target=echo").ret == 0
-    (project.path / "calls.log").unlink()  # the faulty session's calls are counted alone
-    return snapshot(project)
-
-
-def assert_clean(result, *, code: int) -> str:
-    out = result.stdout.str() + result.stderr.str()
-    assert result.ret == code, out
-    assert "Traceback" not in out and "INTERNALERROR" not in out
-    return out
-
 
 def unsaved(directory: Path) -> list[Path]:
     return sorted(directory.glob("datasetrun-unsaved-*.json"))
@@ -73,15 +32,15 @@ def assert_fallback(path: Path, rows: int = 4) -> None:
 # -- the store cannot take the run -------------------------------------------------------------
 
 
-def test_store_whose_parent_is_a_file(project, qa, earlier):
+def test_store_whose_parent_is_a_file(project, qa, earlier, snapshot, clean):
     (project.path / "blocker").write_text("not a directory")
     result = project.run("--dataset=qa.jsonl", "--target=echo", "--run-store=blocker/runs.json")
-    out = assert_clean(result, code=RUN_NOT_STORED)
+    out = clean(result, code=RUN_NOT_STORED)
     assert "was not stored" in out and "blocker" in out
     (saved,) = unsaved(project.path)
     assert f"saved to {saved.name}" in out
     assert_fallback(saved)
-    assert snapshot(project) == earlier
+    assert snapshot() == earlier
 
 
 @pytest.fixture
@@ -99,28 +58,35 @@ def held_lock(project):
     holder.communicate("", timeout=10)
 
 
-def test_lock_held_past_the_wait(project, earlier, held_lock, monkeypatch, mode):
+def test_lock_held_past_the_wait(project, earlier, held_lock, monkeypatch, mode, snapshot, clean):
     monkeypatch.setenv("DATASETRUN_LOCK_TIMEOUT", "0.3")
     result = project.run("--dataset=qa.jsonl", "--target=echo", *mode)
-    out = assert_clean(result, code=RUN_NOT_STORED)
+    out = clean(result, code=RUN_NOT_STORED)
     assert "is locked: another process held" in out and "more than 0.3 s" in out
     (saved,) = unsaved(project.path / ".datasetrun")
     assert_fallback(saved)
-    assert {k: v for k, v in snapshot(project).items() if "unsaved" not in k} == earlier
+    assert {k: v for k, v in snapshot().items() if "unsaved" not in k} == earlier
 
 
 def test_failed_rows_and_a_lost_store_still_exit_with_the_store_code(
-    project, qa, earlier, held_lock, monkeypatch
+    project, qa, earlier, held_lock, monkeypatch, clean
 ):
-    qa([*ROWS, {"id": "bad", "input": "raise-me"}])
+    qa(
+        [
+            *(json.loads(line) for line in (project.path / "qa.jsonl").open()),
+            {"id": "bad", "input": "raise-me"},
+        ]
+    )
     monkeypatch.setenv("DATASETRUN_LOCK_TIMEOUT", "0")
     result = project.run("--dataset=qa.jsonl", "--target=echo")
-    assert_clean(result, code=RUN_NOT_STORED)
+    clean(result, code=RUN_NOT_STORED)
     (saved,) = unsaved(project.path / ".datasetrun")
     assert_fallback(saved, rows=5)
 
 
-def test_disk_full_leaves_no_orphan_items_or_temp_file(project, earlier, monkeypatch):
+def test_disk_full_leaves_no_orphan_items_or_temp_file(
+    project, earlier, monkeypatch, snapshot, clean
+):
     store_dir = project.path / ".datasetrun"
     real_replace = os.replace
 
@@ -132,14 +98,14 @@ def test_disk_full_leaves_no_orphan_items_or_temp_file(project, earlier, monkeyp
     monkeypatch.setattr(os, "replace", full_disk)
     result = project.run("--dataset=qa.jsonl", "--target=echo")
     monkeypatch.undo()
-    out = assert_clean(result, code=RUN_NOT_STORED)
+    out = clean(result, code=RUN_NOT_STORED)
     assert "No space left on device" in out
-    assert snapshot(project) == earlier  # no orphan items file, no temp file
+    assert snapshot() == earlier  # no orphan items file, no temp file
     (saved,) = unsaved(project.path)
     assert_fallback(saved)
 
 
-def test_disk_full_after_the_items_file_removes_it(project, earlier, monkeypatch):
+def test_disk_full_after_the_items_file_removes_it(project, earlier, monkeypatch, snapshot, clean):
     """The items file was written, the index was not: the items file must not stay behind."""
     index = project.path / ".datasetrun" / "runs.json"
     real_replace = os.replace
@@ -152,26 +118,26 @@ def test_disk_full_after_the_items_file_removes_it(project, earlier, monkeypatch
     monkeypatch.setattr(os, "replace", full_at_index)
     result = project.run("--dataset=qa.jsonl", "--target=echo")
     monkeypatch.undo()
-    assert_clean(result, code=RUN_NOT_STORED)
-    assert snapshot(project) == {
+    clean(result, code=RUN_NOT_STORED)
+    assert snapshot() == {
         **earlier,
-        **{k: v for k, v in snapshot(project).items() if "unsaved" in k},
+        **{k: v for k, v in snapshot().items() if "unsaved" in k},
     }
 
 
-def test_no_run_store_is_not_a_store_failure(project, earlier, qa):
+def test_no_run_store_is_not_a_store_failure(project, earlier, qa, snapshot, clean):
     (project.path / "blocker").write_text("x")
     result = project.run("--dataset=qa.jsonl", "--target=echo", "--no-run-store")
-    assert_clean(result, code=0)
-    assert unsaved(project.path) == [] and snapshot(project) == earlier
+    clean(result, code=0)
+    assert unsaved(project.path) == [] and snapshot() == earlier
 
 
-def test_the_fallback_file_is_a_baseline(project, qa, earlier):
+def test_the_fallback_file_is_a_baseline(project, qa, earlier, clean):
     (project.path / "blocker").write_text("x")
     project.run("--dataset=qa.jsonl", "--target=echo", "--run-store=blocker/runs.json")
     (saved,) = unsaved(project.path)
     result = project.run("--dataset=qa.jsonl", "--target=echo", f"--baseline={saved}")
-    assert_clean(result, code=0)
+    clean(result, code=0)
     assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())["runs"]
 
 
@@ -215,7 +181,7 @@ STOPS = [
 
 
 @pytest.mark.parametrize(("signum", "extra", "group"), STOPS)
-def test_stop_signal_stores_a_partial_run(project, qa, earlier, signum, extra, group):
+def test_stop_signal_stores_a_partial_run(project, qa, earlier, signum, extra, group, kept):
     qa(rows(40, {5: "hang", 25: "hang"}))
     code, out = send_signal(
         project, ["--target=faulty", *extra], lambda calls: "hang" in calls, signum, group=group
@@ -227,19 +193,19 @@ def test_stop_signal_stores_a_partial_run(project, qa, earlier, signum, extra, g
     assert record.status == "partial" and record.counts.selected == 40
     statuses = [item.status for item in record.items]
     assert statuses.count("passed") >= 3 and "not_run" in statuses
-    assert_kept(project, earlier)
+    kept()
 
 
 # -- workers -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("concurrency", ["1", "3"])
-def test_worker_crash_runs_the_crashing_row_once(project, qa, earlier, concurrency):
+def test_worker_crash_runs_the_crashing_row_once(project, qa, earlier, concurrency, kept, clean):
     qa(rows(16, {3: "die"}))
     result = project.run_subprocess(
         "--dataset=qa.jsonl", "--target=faulty", "-n", "2", f"--max-concurrency={concurrency}"
     )
-    out = assert_clean(result, code=1)
+    out = clean(result, code=1)
     assert project.calls().count("die") == 1, out
     record = project.last_run()
     assert record.status == "partial" and record.counts.selected == 16
@@ -253,15 +219,15 @@ def test_worker_crash_runs_the_crashing_row_once(project, qa, earlier, concurren
     lost = {item.input for item in errored}
     assert all(calls[f"v{i}"] == 1 for i in range(16) if f"v{i}" not in lost | {"v3"})
     assert all(calls[value] <= 1 for value in lost)
-    assert_kept(project, earlier)
+    kept()
 
 
-def test_two_crashing_rows_and_no_internal_error(project, qa, earlier):
+def test_two_crashing_rows_and_no_internal_error(project, qa, earlier, clean):
     qa(rows(30, {2: "die", 9: "die", 17: "die"}))
     result = project.run_subprocess(
         "--dataset=qa.jsonl", "--target=faulty", "-n", "2", "--max-concurrency=3"
     )
-    out = assert_clean(result, code=1)
+    out = clean(result, code=1)
     assert "cannot send" not in out
     assert project.calls().count("die") == 3
     record = project.last_run()
