@@ -113,7 +113,7 @@ def test_auto_ids_do_not_depend_on_position(tmp_path):
         ("d.jsonl", '{"input": 1, "tags": [1, 2]}\n', "row 1, field 'tags.0'"),
         ("d.jsonl", '{"input": 1, "metadata": []}\n', "field 'metadata'"),
         ("d.jsonl", "[1, 2]\n", "row 1: a row must be an object"),
-        ("d.json", '{"items": [}', "d.json, line 1: invalid JSON"),
+        ("d.json", '{"items": [}', "d.json, line 1, row 1: invalid JSON"),
         ("d.json", '{"rows": []}', "field 'rows': unknown top-level key"),
         ("d.json", '"just a string"', "expected a list of rows"),
         ("d.csv", "question,answer\nx,y\n", "the CSV header has no 'input' column"),

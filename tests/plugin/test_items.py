@@ -111,7 +111,7 @@ def test_ids_are_made_safe_and_raw_ids_kept(project, qa, mode):
     result = project.run(
         "--dataset=qa.jsonl", "--target=echo", "--collect-only", "-q", *([] if not mode else [])
     )
-    result.stdout.fnmatch_lines(["qa.jsonl::what_is_2_2", "qa.jsonl::a_b_c", "qa.jsonl::row-*"])
+    result.stdout.fnmatch_lines(["qa.jsonl::what_is_2+2_?", "qa.jsonl::a_b_c", "qa.jsonl::row-*"])
     run = project.run("--dataset=qa.jsonl", "--target=echo", *mode)
     run.assert_outcomes(passed=3)
     assert [i.item_id for i in project.last_run().items][:2] == ["what is [2+2]?", "a::b c"]

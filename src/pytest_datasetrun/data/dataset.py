@@ -12,9 +12,20 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pytest_datasetrun.data import formats
 from pytest_datasetrun.data.fields import EXPECTED_ALIASES, ROW_FIELDS
 from pytest_datasetrun.data.ids import content_id, unique_slugs
+from pytest_datasetrun.data.limits import value_problem
+from pytest_datasetrun.data.parsed import RawRow
+from pytest_datasetrun.data.rows import shape_rows
+from pytest_datasetrun.data.settings import LoadSettings
 from pytest_datasetrun.errors import DatasetError
 
-__all__ = ("DatasetItem", "Dataset", "load_dataset", "validate_rows", "ROW_FIELDS")
+__all__ = (
+    "DatasetItem",
+    "Dataset",
+    "LoadSettings",
+    "load_dataset",
+    "validate_rows",
+    "ROW_FIELDS",
+)
 
 
 class DatasetItem(BaseModel):
@@ -61,6 +72,8 @@ class Dataset(BaseModel):
     items: list[DatasetItem]
     sha256: str
     format: str
+    # What the loader could not carry over (promptfoo assertions without a scorer): one warning.
+    warnings: list[str] = Field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -70,34 +83,34 @@ class Dataset(BaseModel):
         return {item.slug: item for item in self.items}
 
 
-def load_dataset(path: str | Path, *, display: str | None = None) -> Dataset:
-    """Load and validate a dataset file (``.json``, ``.jsonl``, ``.csv``, ``.yaml``/``.yml``).
+def load_dataset(
+    path: str | Path, *, display: str | None = None, settings: LoadSettings | None = None
+) -> Dataset:
+    """Load and validate a dataset (``.json``, ``.jsonl``, ``.csv``, ``.yaml``, ``.parquet``...).
 
-    :param path: the file to read.
+    :param path: the file (or ``save_to_disk`` folder) to read.
     :param display: how the path is named in error messages (defaults to ``path``).
+    :param settings: field mapping, format, encoding; the defaults read the native format.
     :raises DatasetError: naming the file, line or row, and field of the first problem.
     """
     path = Path(path)
     shown = display or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(shown, "file not found") from None
-    except IsADirectoryError:
-        raise DatasetError(shown, "is a directory, not a dataset file") from None
-    except OSError as exc:
-        raise DatasetError(shown, f"cannot be read ({exc.strerror})") from None
-    kind = formats.kind_of(path, shown)
-    parsed = formats.parse(kind, data, shown)
-    items = _validate_rows(parsed.rows, shown)
+    settings = settings or LoadSettings()
+    source = formats.read_source(path, shown, settings)
+    shaped = shape_rows(source.parsed, source.kind, shown, settings)
+    if not shaped.rows:
+        raise DatasetError(shown, "the dataset has no rows")
+    items = _validate_rows(shaped.rows, shown)
+    parsed = source.parsed
     return Dataset(
         path=str(path),
         name=parsed.name or path.stem,
         description=parsed.description,
         scorers=parsed.scorers,
         items=items,
-        sha256=hashlib.sha256(data).hexdigest(),
-        format=kind,
+        sha256=source.sha256,
+        format=source.kind if shaped.shape in ("native", "mapped") else shaped.shape,
+        warnings=shaped.warnings,
     )
 
 
@@ -105,17 +118,18 @@ def validate_rows(name: str, rows: list[dict[str, Any]]) -> Dataset:
     """A dataset from rows already in memory (for scripts and notebooks), validated like a file."""
     import json
 
+    items = _validate_rows([RawRow(row) for row in rows], name)
     data = json.dumps(rows, sort_keys=True, default=repr).encode()
     return Dataset(
         path=name,
         name=name.strip("<>"),
-        items=_validate_rows([formats.RawRow(row) for row in rows], name),
+        items=items,
         sha256=hashlib.sha256(data).hexdigest(),
         format="memory",
     )
 
 
-def _validate_rows(rows: list[formats.RawRow], shown: str) -> list[DatasetItem]:
+def _validate_rows(rows: list[RawRow], shown: str) -> list[DatasetItem]:
     items: list[DatasetItem] = []
     for index, raw in enumerate(rows):
         row = raw.data
@@ -127,6 +141,9 @@ def _validate_rows(rows: list[formats.RawRow], shown: str) -> list[DatasetItem]:
                 row=index + 1,
             )
         _check_fields(row, shown, raw.line, index)
+        problem = value_problem(row)
+        if problem:
+            raise DatasetError(shown, problem[1], line=raw.line, row=index + 1, field=problem[0])
         try:
             item = DatasetItem.model_validate(row)
         except ValidationError as exc:

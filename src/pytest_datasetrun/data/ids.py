@@ -1,7 +1,9 @@
 """Stable, node-id-safe item ids.
 
-Rules (see notes on pytest 9.2 node ids): an item name must not contain ``[``, ``]``, ``::``
-or whitespace, and must be the same on every xdist worker. Raw ids are kept on the model.
+A row's name in its node id (``qa.jsonl::<slug>``) must be the same on every xdist worker and
+must not hold what pytest reads as structure: ``::`` and ``/`` (node id parts), ``[`` and ``]``
+(parameters), ``\\``, whitespace and control characters. Everything else is kept, Unicode
+letters included (``首都-法国``): pytest accepts Unicode node ids. Raw ids are kept on the model.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
+from collections import Counter
 
 __all__ = ("content_id", "slugify", "unique_slugs")
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+_STRUCTURE = re.compile(r"[:/\\\[\]]+")
 _MAX_SLUG = 80
 
 
@@ -25,31 +29,53 @@ def content_id(input_value: object, expected: object) -> str:
         default=repr,
         separators=(",", ":"),
     )
-    return "row-" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:10]
+    return "row-" + _hash(canonical, 10)
 
 
-def _short_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+def _hash(text: str, length: int) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def _unsafe(char: str) -> bool:
+    # Separators (Z*: spaces, line and paragraph separators) and others (C*: controls, format
+    # characters such as zero-width joiners and bidi overrides, surrogates, unassigned).
+    return char.isspace() or unicodedata.category(char)[0] in "CZ"
 
 
 def slugify(raw: str) -> str:
     """Replace every run of unsafe characters by ``_``; long ids are cut and hashed."""
-    slug = _UNSAFE.sub("_", raw).strip("_") or "_"
+    cleaned = "".join("_" if _unsafe(char) else char for char in raw)
+    slug = re.sub("_{2,}", "_", _STRUCTURE.sub("_", cleaned)).strip("_") or "_"
     if len(slug) > _MAX_SLUG:
-        slug = f"{slug[: _MAX_SLUG - 7]}-{_short_hash(raw)}"
+        slug = f"{slug[: _MAX_SLUG - 7]}-{_hash(raw, 6)}"
     return slug
 
 
 def unique_slugs(raw_ids: list[str]) -> list[str]:
-    """Slug every raw id; ids whose slugs collide get a hash of their raw id appended.
+    """Slug every raw id so that no two rows share a slug and no slug is another row's raw id.
 
-    The result depends only on the set of raw ids, never on their order.
+    A raw id that is already safe keeps its name; an unsafe one whose slug is taken gets a hash
+    of its raw id appended, longer until it is free. The result depends only on the set of raw
+    ids, never on their order (issue 11, item 8).
     """
-    slugs = [slugify(raw) for raw in raw_ids]
-    seen: dict[str, int] = {}
-    for slug in slugs:
-        seen[slug] = seen.get(slug, 0) + 1
-    return [
-        f"{slug}-{_short_hash(raw)}" if seen[slug] > 1 and slug != raw else slug
-        for raw, slug in zip(raw_ids, slugs, strict=True)
-    ]
+    slugs = {raw: slugify(raw) for raw in raw_ids}
+    taken = {raw for raw in raw_ids if slugs[raw] == raw}
+    counts = Counter(slugs.values())
+    for raw in sorted(raw for raw in raw_ids if slugs[raw] != raw):
+        slug = slugs[raw]
+        if counts[slug] > 1 or slug in taken:
+            slug = _free(slugs[raw], raw, taken)
+        taken.add(slug)
+        slugs[raw] = slug
+    return [slugs[raw] for raw in raw_ids]
+
+
+def _free(base: str, raw: str, taken: set[str]) -> str:
+    for length in range(6, 41, 2):
+        slug = f"{base}-{_hash(raw, length)}"
+        if slug not in taken:
+            return slug
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"

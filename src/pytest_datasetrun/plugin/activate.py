@@ -84,7 +84,10 @@ def _validate(ctx: RunContext) -> None:
     except ConfigError as exc:
         raise ConfigError(_as_given(options, str(exc))) from None
     for path in options.datasets:
-        _validate_specs(ctx, ctx.dataset(path))
+        dataset = ctx.dataset(path)
+        for warning in dataset.warnings:  # what an importer could not carry over
+            ctx.config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
+        _validate_specs(ctx, dataset)
     iteration = ctx.iteration
     if iteration.budgets or iteration.prices_lines or iteration.prices_file:
         from pytest_datasetrun.analysis.budgets import parse_budgets
@@ -201,6 +204,13 @@ class ItemHooks:
             file_path in self.paths or file_path.resolve() in self.paths
         ):
             return DatasetFile.from_parent(parent, path=file_path)
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collect_directory(self, path: Path, parent: pytest.Collector) -> Any:
+        # A Hugging Face save_to_disk folder given as a dataset is one dataset, not a directory.
+        if path.name in self.names and path in self.paths:
+            return DatasetFile.from_parent(parent, path=path)
         return None
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:

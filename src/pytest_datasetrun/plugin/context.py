@@ -77,7 +77,11 @@ class RunContext:
     def dataset(self, path: Path) -> Dataset:
         """Load (once per process) and validate a dataset file."""
         if path not in self._datasets:
-            self._datasets[path] = load_dataset(path, display=display_path(self.config, path))
+            self._datasets[path] = load_dataset(
+                path,
+                display=display_path(self.config, path),
+                settings=self.options.dataset_settings,
+            )
         return self._datasets[path]
 
     @property

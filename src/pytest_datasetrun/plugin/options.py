@@ -168,6 +168,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="control the family-wise error across the scorers of a comparison "
         "(holm, the default) or test each scorer alone (none).",
     )
+    _add_reading_options(group.addoption, parser.addini)
 
     ini = parser.addini
     ini(
@@ -219,8 +220,15 @@ def dataset_paths(config: pytest.Config) -> list[Path]:
         return []
     if given:
         base = config.invocation_params.dir
-        return [(base / os.path.expanduser(p)).resolve() for p in given]
-    return [Path(p).resolve() for p in config.getini("datasetrun_datasets")]
+        return [_resolve(base / os.path.expanduser(p)) for p in given]
+    return [_resolve(Path(p)) for p in config.getini("datasetrun_datasets")]
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the loader reports it for the file
+        return Path(os.path.abspath(path))
 
 
 @dataclass(frozen=True)
@@ -252,6 +260,8 @@ class Options:
     def label(self, name: str) -> str:
         """How to name option ``name`` in a message: its flag, or its ini key when the ini set it."""
         return self.labels.get(name, "--" + name.replace("_", "-"))
+
+    dataset_settings: Any = None  # a data.settings.LoadSettings
 
     def recorded(self) -> dict[str, Any]:
         """The options that change results, as stored with the run."""
@@ -327,6 +337,7 @@ def read_options(config: pytest.Config) -> Options:
             *picked("regression_correction", "datasetrun_regression_correction"), CORRECTIONS
         ),
         labels=labels,
+        dataset_settings=_reading_settings(picked),
     )
 
 
@@ -349,3 +360,46 @@ def _trust(config: pytest.Config) -> bool:
         raise pytest.UsageError(
             f"datasetrun_trust_dataset_imports: {exc}; use true or false"
         ) from None
+
+
+# How dataset files are read (issue 12): field mapping, format or importer, encoding, JSON cells.
+_READING = (
+    (
+        "fields",
+        "FIELD=PATH,...",
+        "map row fields to the file's own columns by dotted paths, e.g. "
+        "input=question,expected=answers.text; unmapped columns go to metadata.",
+    ),
+    (
+        "format",
+        "NAME",
+        "read every dataset as this file kind (json, jsonl, csv, yaml, parquet, "
+        "arrow, hf-disk) or importer shape (native, openai-evals, promptfoo, deepeval, langsmith).",
+    ),
+    ("encoding", "CODEC", "the text encoding of dataset files (default utf-8), e.g. cp1252."),
+    ("json_cells", "COLUMNS", "CSV columns whose cells hold JSON, e.g. input,expected."),
+)
+
+
+def _add_reading_options(add: Any, ini: Any) -> None:
+    for name, metavar, text in _READING:
+        flag = "--dataset-" + name.replace("_", "-")
+        add(flag, dest=f"dataset_{name}", default=None, metavar=metavar, help=text)
+        ini(f"datasetrun_dataset_{name}", text, default="")
+
+
+def _reading_settings(picked: Any) -> Any:
+    from pytest_datasetrun.data.settings import LoadSettings
+    from pytest_datasetrun.errors import ConfigError
+
+    values: dict[str, str] = {}
+    message_names: dict[str, str] = {}
+    for name, _, _ in _READING:
+        value, label = picked(f"dataset_{name}", f"datasetrun_dataset_{name}")
+        values[name] = str(value or "")
+        message_names["--dataset-" + name.replace("_", "-")] = label
+    try:
+        return LoadSettings.from_options(**values)
+    except ConfigError as exc:
+        flag, _, rest = str(exc).partition(":")  # named the way the user gave it
+        raise pytest.UsageError(f"datasetrun: {message_names.get(flag, flag)}:{rest}") from None
