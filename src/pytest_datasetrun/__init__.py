@@ -18,6 +18,7 @@ __all__ = (
     "DatasetItem",
     "Dataset",
     "load_dataset",
+    "LoadSettings",
     "ItemResult",
     "ScorerResult",
     "Usage",
@@ -38,7 +39,7 @@ from pytest_datasetrun.score import Score
 
 if TYPE_CHECKING:
     from pytest_datasetrun.api import rescore_run, run_dataset
-    from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset
+    from pytest_datasetrun.data.dataset import Dataset, DatasetItem, LoadSettings, load_dataset
     from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
     from pytest_datasetrun.record.run import RunRecord
     from pytest_datasetrun.store.runstore import open_store
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DatasetItem": "data.dataset",
     "Dataset": "data.dataset",
+    "LoadSettings": "data.dataset",
     "load_dataset": "data.dataset",
     "ItemResult": "record.results",
     "ScorerResult": "record.results",

@@ -173,3 +173,11 @@ def test_bad_row_scorer_spec_is_a_usage_error_naming_the_row(project):
     result.stderr.fnmatch_lines(
         ["ERROR: datasetrun: qa.jsonl, line 2, row 2, field 'scorers': *threshold 2.0 is outside*"]
     )
+
+
+def test_public_names_resolve():
+    import pytest_datasetrun as dr
+
+    for name in dr.__all__:
+        assert getattr(dr, name) is not None, name
+    assert dr.load_dataset is load_dataset

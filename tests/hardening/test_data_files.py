@@ -2,7 +2,7 @@
 
 Every case runs a real pytest session on the file and asserts the exit code (usage error), that
 one paragraph names the file, the line or row and the field where there is one, that no
-traceback or INTERNALERROR is printed, and that no run was written to the store.
+traceback or INTERNALERROR is printed, and that an earlier run in the store is left as it was.
 """
 
 from __future__ import annotations
@@ -189,11 +189,26 @@ def test_bad_dataset_file(project, case: Case) -> None:
         pytest.importorskip("pyarrow")
     path = project.path / case.name
     path.write_bytes(case.data.encode("utf-8") if isinstance(case.data, str) else case.data)
+    before = seed_store(project)
     result = project.run(f"--dataset={case.name}", "--target=echo", *case.args)
-    assert_one_clear_error(project, result, case.expect)
+    assert_one_clear_error(project, result, case.expect, before)
 
 
-def assert_one_clear_error(project, result, expect) -> None:
+def seed_store(project) -> dict[str, bytes]:
+    """An earlier run in the store, which a failing session must leave exactly as it was."""
+    from pytest_datasetrun.api import run_dataset
+
+    store = project.path / ".datasetrun" / "runs.json"
+    run_dataset([{"id": "seed", "input": "x"}], lambda input: input, name="earlier", store=store)
+    return snapshot(project)
+
+
+def snapshot(project) -> dict[str, bytes]:
+    folder = project.path / ".datasetrun"
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_one_clear_error(project, result, expect, before=None) -> None:
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR, output
     assert "Traceback" not in output and "INTERNALERROR" not in output, output
@@ -201,7 +216,10 @@ def assert_one_clear_error(project, result, expect) -> None:
     assert len(errors) == 1, output
     for fragment in expect:
         assert fragment in errors[0], (fragment, errors[0])
-    assert project.runs() == []
+    if before is None:
+        assert project.runs() == []
+    else:
+        assert snapshot(project) == before
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def load_dataset(
     if not shaped.rows:
         raise DatasetError(shown, "the dataset has no rows")
     items = _validate_rows(shaped.rows, shown)
-    parsed = source.parsed
+    parsed = shaped.header or source.parsed
     return Dataset(
         path=str(path),
         name=parsed.name or path.stem,

@@ -20,11 +20,19 @@ class Shaped:
     rows: list[RawRow]
     shape: str
     warnings: list[str] = field(default_factory=list)
+    # The dataset header (name, description, scorers): a tool's document may carry its own.
+    header: Parsed | None = None
 
 
 def shape_rows(parsed: Parsed, kind: str, shown: str, settings: LoadSettings) -> Shaped:
     """Apply the mapping (header ``fields`` first, then the option) or the detected shape."""
     parsed = importers.document_rows(parsed, shown)
+    shaped = _shape(parsed, kind, shown, settings)
+    shaped.header = parsed
+    return shaped
+
+
+def _shape(parsed: Parsed, kind: str, shown: str, settings: LoadSettings) -> Shaped:
     fields = _fields(parsed, shown) or settings.fields
     if fields:
         rows = [_mapped(raw, fields, shown, i) for i, raw in enumerate(parsed.rows)]
