@@ -210,3 +210,10 @@ def test_unicode_ids_in_node_ids_run_and_record(project):
     result = project.run("--dataset=qa.jsonl", "--target=echo", "--scorer=exact_match>=1", "-v")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["qa.jsonl::首都-法国 PASSED*"])
+
+
+def test_json_line_numbers_stay_linear_on_a_large_file(tmp_path):
+    rows = [{"id": str(i), "input": "x"} for i in range(50_000)]
+    path = write(tmp_path, "d.json", json.dumps(rows, indent=1))
+    items = load_dataset(path).items
+    assert items[-1].line == 1 + 4 * 49_999 + 1  # "[" line, then 4 lines per row

@@ -145,3 +145,22 @@ def test_slugs_do_not_depend_on_row_order(raw_ids, data):
     by_raw = dict(zip(raw_ids, unique_slugs(raw_ids), strict=True))
     assert [by_raw[raw] for raw in shuffled] == unique_slugs(list(shuffled))
     assert len(set(by_raw.values())) == len(raw_ids)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(written=rows())
+def test_rows_round_trip_into_the_run_record(tmp_path, written):
+    from pytest_datasetrun.api import run_dataset
+
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in written), "utf-8")
+    record = run_dataset(str(path), lambda input: input)
+    assert [item.item_id for item in record.items] == [row["id"] for row in written]
+    for item, row in zip(record.items, written, strict=True):
+        assert (item.input, item.expected, item.output) == (
+            row["input"],
+            row["expected"],
+            row["input"],
+        )

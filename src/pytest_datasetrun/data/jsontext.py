@@ -52,26 +52,44 @@ def parse_cell(text: str, shown: str, line: int, row: int, field: str) -> Any:
     return value
 
 
+class _Lines:
+    """Line numbers of increasing offsets, counted once (a large file stays linear)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+
+    def at(self, pos: int) -> int:
+        if pos < self.pos:
+            return self.text.count("\n", 0, pos) + 1
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
+
+
 def parse_json(text: str, shown: str) -> Parsed:
     """A list of rows, or a dataset object whose ``items`` list is read row by row."""
+    lines = _Lines(text)
     start = _skip(text, 0)
     if start == len(text):
         raise DatasetError(shown, "the file is empty: a JSON dataset is a list of rows")
     if text.startswith("[", start):
-        rows, end = _array(text, start, shown)
+        rows, end = _array(lines, start, shown)
         document: Any = [row.data for row in rows]
     elif text.startswith("{", start):
-        document, rows, end = _header(text, start, shown)
+        document, rows, end = _header(lines, start, shown)
     else:
-        document, end = _decode(text, start, shown, _line(text, start), None)
+        document, end = _decode(text, start, shown, lines.at(start), None)
         rows = []
     if _skip(text, end) != len(text):
-        _fail(shown, "extra data after the document", text, _skip(text, end))
+        _fail(shown, "extra data after the document", lines, _skip(text, end))
     return from_document(document, shown, lines=[row.line or 0 for row in rows] or None)
 
 
-def _header(text: str, start: int, shown: str) -> tuple[dict[str, Any], list[RawRow], int]:
+def _header(lines: _Lines, start: int, shown: str) -> tuple[dict[str, Any], list[RawRow], int]:
     """Decode ``{...}`` key by key so the ``items`` rows keep their lines."""
+    text = lines.text
     header: dict[str, Any] = {}
     rows: list[RawRow] = []
     pos = _skip(text, start + 1)
@@ -79,43 +97,44 @@ def _header(text: str, start: int, shown: str) -> tuple[dict[str, Any], list[Raw
         return header, rows, pos + 1
     while True:
         if not text.startswith('"', pos):
-            _fail(shown, "invalid JSON: expected a key in double quotes", text, pos)
-        key, pos = _decode(text, pos, shown, _line(text, pos), None)
+            _fail(shown, "invalid JSON: expected a key in double quotes", lines, pos)
+        key, pos = _decode(text, pos, shown, lines.at(pos), None)
         pos = _skip(text, pos)
         if not text.startswith(":", pos):
-            _fail(shown, "invalid JSON: expected ':' after a key", text, pos)
+            _fail(shown, "invalid JSON: expected ':' after a key", lines, pos)
         pos = _skip(text, pos + 1)
         if key in header:
             raise DatasetError(
-                shown, "duplicate key in the dataset object", line=_line(text, pos), field=key
+                shown, "duplicate key in the dataset object", line=lines.at(pos), field=key
             )
         if key == "items" and text.startswith("[", pos):
-            rows, pos = _array(text, pos, shown)
+            rows, pos = _array(lines, pos, shown)
             header[key] = [row.data for row in rows]
         else:
-            header[key], pos = _decode(text, pos, shown, _line(text, pos), None)
+            header[key], pos = _decode(text, pos, shown, lines.at(pos), None)
         pos = _skip(text, pos)
         if text.startswith("}", pos):
             return header, rows, pos + 1
         if not text.startswith(",", pos):
-            _fail(shown, "invalid JSON: expected ',' or '}'", text, pos)
+            _fail(shown, "invalid JSON: expected ',' or '}'", lines, pos)
         pos = _skip(text, pos + 1)
 
 
-def _array(text: str, start: int, shown: str) -> tuple[list[RawRow], int]:
+def _array(lines: _Lines, start: int, shown: str) -> tuple[list[RawRow], int]:
+    text = lines.text
     rows: list[RawRow] = []
     pos = _skip(text, start + 1)
     if text.startswith("]", pos):
         return rows, pos + 1
     while True:
-        line = _line(text, pos)
+        line = lines.at(pos)
         value, pos = _decode(text, pos, shown, line, len(rows) + 1)
         rows.append(RawRow(value, line))
         pos = _skip(text, pos)
         if text.startswith("]", pos):
             return rows, pos + 1
         if not text.startswith(",", pos):
-            _fail(shown, "invalid JSON: expected ',' or ']'", text, pos)
+            _fail(shown, "invalid JSON: expected ',' or ']'", lines, pos)
         pos = _skip(text, pos + 1)
 
 
@@ -166,9 +185,5 @@ def _skip(text: str, pos: int) -> int:
     return match.end() if match else pos
 
 
-def _line(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
-
-
-def _fail(shown: str, message: str, text: str, pos: int) -> None:
-    raise DatasetError(shown, message, line=_line(text, pos))
+def _fail(shown: str, message: str, lines: _Lines, pos: int) -> None:
+    raise DatasetError(shown, message, line=lines.at(pos))
