@@ -176,6 +176,31 @@ CASES = {
         '{"input": "q", "ideal": "a"}\n{"ideal": "b"}\n',
         ("d.jsonl, line 2, row 2, field 'input'", "openai-evals"),
     ),
+    "utf16-file": Case(
+        "d.jsonl",
+        '{"input": 1}\n'.encode("utf-16"),
+        ("d.jsonl, line 1", "utf-16", "--dataset-encoding=utf-16"),
+    ),
+    "yaml-unknown-tag": Case(
+        "d.yaml", "- input: !include other.yaml\n", ("d.yaml, line 1", "invalid YAML")
+    ),
+    "yaml-python-tag": Case(
+        "d.yaml",
+        "- input: !!python/object/apply:os.system ['echo hi']\n",
+        ("d.yaml, line 1", "invalid YAML"),
+    ),
+    "json-top-level-number": Case("d.json", "42", ("d.json", "expected a list of rows")),
+    "jsonl-row-not-an-object": Case(
+        "d.jsonl", '{"input": 1}\n[1, 2]\n', ("d.jsonl, line 2, row 2", "must be an object")
+    ),
+    "jsonl-same-id-as-int-and-string": Case(
+        "d.jsonl",
+        '{"id": 1, "input": 1}\n{"id": "1", "input": 2}\n',
+        ("d.jsonl, line 2, row 2, field 'id'", "duplicate id"),
+    ),
+    "csv-tags-json-not-a-list": Case(
+        "d.csv", 'input,tags\nx,"[1, 2]"\n', ("d.csv, line 2, row 1, field 'tags.0'",)
+    ),
     "unknown-extension": Case(
         "d.txt", "x", ("d.txt", "unknown dataset extension", "--dataset-format")
     ),
@@ -245,6 +270,14 @@ def test_symlink_loop_as_dataset_path(project) -> None:
     (project.path / "loop.jsonl").symlink_to(project.path / "loop.jsonl")
     result = project.run("--dataset=loop.jsonl", "--target=echo")
     assert_one_clear_error(project, result, ("loop.jsonl", "cannot be read"))
+
+
+def test_fifo_as_dataset_path_does_not_block(project) -> None:
+    import os
+
+    os.mkfifo(project.path / "pipe.jsonl")
+    result = project.run("--dataset=pipe.jsonl", "--target=echo")
+    assert_one_clear_error(project, result, ("pipe.jsonl", "not a regular file"))
 
 
 def test_folder_that_is_not_a_dataset(project) -> None:

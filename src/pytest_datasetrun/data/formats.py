@@ -56,6 +56,9 @@ def read_source(path: Path, shown: str, settings: LoadSettings) -> Source:
     """Parse the file (or ``save_to_disk`` folder) at ``path``; errors name ``shown``."""
     try:
         kind = kind_of(path, shown, settings)
+        if path.exists() and not (path.is_file() or path.is_dir()):
+            # A FIFO would block the session; a device could be read forever.
+            raise DatasetError(shown, "is not a regular file (a pipe or a device?)")
         if kind in _BINARY:
             from pytest_datasetrun.data import arrowfile
 
