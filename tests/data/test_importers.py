@@ -296,3 +296,15 @@ def test_openai_evals_file_runs_with_the_list_ideal(project):
     )
     result.assert_outcomes(passed=4)
     assert project.last_run().items[1].expected == ["red", "blue", "yellow"]
+
+
+def test_load_settings_from_the_package_root(tmp_path):
+    import pytest_datasetrun as dr
+
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"question": "q", "answer": "a"}\n')
+    settings = dr.LoadSettings(fields=(("input", "question"), ("expected", "answer")))
+    record = dr.run_dataset(
+        dr.load_dataset(path, settings=settings), lambda input: "a", ["exact_match>=1"]
+    )
+    assert [(i.input, i.expected, i.status) for i in record.items] == [("q", "a", "passed")]
