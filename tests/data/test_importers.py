@@ -144,9 +144,9 @@ def test_promptfoo_fills_vars_into_assertion_values(tmp_path):
 
 def test_a_named_shape_overrides_detection(tmp_path):
     path = tmp_path / "d.jsonl"
-    path.write_text('{"input": "q", "context": "c"}\n')
+    path.write_text('{"input": "q", "retrieval_context": ["c"]}\n')
     assert load_dataset(path).format == "deepeval"
-    with pytest.raises(DatasetError, match="field 'context': unknown field"):
+    with pytest.raises(DatasetError, match="field 'retrieval_context': unknown field"):
         load_dataset(path, settings=LoadSettings(format="native"))
 
 
@@ -308,3 +308,15 @@ def test_load_settings_from_the_package_root(tmp_path):
         dr.load_dataset(path, settings=settings), lambda input: "a", ["exact_match>=1"]
     )
     assert [(i.input, i.expected, i.status) for i in record.items] == [("q", "a", "passed")]
+
+
+@pytest.mark.parametrize(
+    "header", ["input,expected,context", "input,name,comments", "input,expected,ideal"]
+)
+def test_plain_csv_columns_named_like_another_tool_stay_native(tmp_path, header):
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\nq,a|b,c\n")
+    dataset = load_dataset(path)
+    assert dataset.format == "csv" and dataset.items[0].input == "q"
+    extra = header.split(",")[2]
+    assert dataset.items[0].metadata[extra] == "c"

@@ -17,10 +17,11 @@ from pytest_datasetrun.errors import DatasetError
 
 __all__ = ("RowProblem", "detect", "document_rows", "CONVERTERS")
 
+# Keys only deepeval writes (save_as writes them all, null when unset): a plain CSV with a
+# ``context`` or ``name`` column stays a native file whose extra columns go to metadata.
 _DEEPEVAL_KEYS = frozenset(
-    {"actual_output", "context", "retrieval_context", "tools_called", "expected_tools"}
-    | {"additional_metadata", "comments", "source_file", "name", "token_cost"}
-    | {"custom_column_key_values", "expectations", "input_token_count", "output_token_count"}
+    {"actual_output", "retrieval_context", "tools_called", "expected_tools"}
+    | {"additional_metadata", "custom_column_key_values", "input_token_count"}
 )
 
 
@@ -43,6 +44,8 @@ def detect(row: Any) -> str:
         str(k).startswith("__expected") for k in keys
     ):
         return "promptfoo"
+    if "expected" in keys:  # the native name: whatever else the row has is native too
+        return "native"
     if "ideal" in keys and "input" in keys:
         return "openai-evals"
     if "input" in keys and keys & _DEEPEVAL_KEYS:
