@@ -250,7 +250,9 @@ def _dataset(value: str | Path | Dataset | Sequence[dict[str, Any]]) -> Dataset:
 def _target(registry: Registry, value: Any) -> Target:
     if isinstance(value, str):
         return registry.resolve_target(value)
-    return as_target(value)
+    found = as_target(value)
+    found.check()
+    return found
 
 
 def _evaluate(

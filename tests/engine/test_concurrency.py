@@ -84,14 +84,19 @@ def test_retries_with_backoff_record_attempts(project, qa):
     assert project.calls() == ["x", "x", "x"]
 
 
-def test_retry_on_limits_which_errors_are_retried(project, qa):
-    qa([{"id": "a", "input": "x"}])
-    result = project.run(
-        "--dataset=qa.jsonl", "--target=flaky", "--max-retries=3", "--retry-on=TimeoutError"
-    )
+def test_only_transient_errors_are_retried_unless_retry_on_widens(project, qa):
+    """A ValueError is a bug, not a rate limit: it is not retried unless --retry-on names it."""
+    qa([{"id": "a", "input": "raise-bug"}])
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--max-retries=3")
     result.assert_outcomes(failed=1)
     item = project.last_run().items[0]
-    assert item.attempts == 1 and item.error == "RateLimitError: attempt 1 throttled"
+    assert item.attempts == 1 and item.error == "ValueError: target exploded on raise-bug"
+    result = project.run(
+        "--dataset=qa.jsonl", "--target=echo", "--max-retries=2", "--retry-on=ValueError"
+    )
+    result.assert_outcomes(failed=1)
+    assert project.last_run().items[0].attempts == 3
+    assert project.calls() == ["raise-bug"] * 4
 
 
 def test_retry_hook_decides(project, qa):

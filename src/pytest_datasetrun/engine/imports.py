@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import traceback
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pytest_datasetrun.errors import ConfigError
@@ -28,21 +30,23 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MAX_FRAMES = 3
 
 
-def import_object(ref: str, label: str) -> Any:
+def import_object(ref: str, label: str, *, search: Path | None = None) -> Any:
     """Import ``package.module:attr.sub``; every failure is a :class:`ConfigError` naming ``ref``.
 
     An exception raised by the module itself is shown with the user's own frames (file, line,
-    code), not with the import machinery's.
+    code), not with the import machinery's. A top-level module that is not on ``sys.path`` but
+    sits in ``search`` (the rootdir) is imported from there, as ``python -m pytest`` finds
+    modules in the current directory.
     """
     module_name, _, attr_path = ref.partition(":")
     if not module_name.strip() or not attr_path.strip() or module_name.startswith("."):
         raise ConfigError(f"{label} {ref!r} is not an import path of the form package.module:attr")
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = _import(module_name, search)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise ConfigError(
-                f"{label} {ref!r}: cannot import module {module_name!r} ({exc})"
+                f"{label} {ref!r}: cannot import module {module_name!r} ({exc}).{_path_hint(exc)}"
             ) from None
         raise ConfigError(_import_failure(ref, label, module_name, exc)) from None
     except Exception as exc:  # noqa: BLE001 - the user's module may raise anything on import
@@ -55,6 +59,28 @@ def import_object(ref: str, label: str) -> Any:
                 f"{label} {ref!r}: module {module_name!r} has no attribute {attr_path!r}"
             ) from None
     return obj
+
+
+def _import(module_name: str, search: Path | None) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.split(".")[0]
+        if search is None or exc.name != top or str(search) in sys.path:
+            raise
+        if not ((search / f"{top}.py").is_file() or (search / top).is_dir()):
+            raise
+    sys.path.insert(0, str(search))
+    return importlib.import_module(module_name)
+
+
+def _path_hint(exc: ModuleNotFoundError) -> str:
+    if exc.name and "." in exc.name:
+        return ""
+    return (
+        " Is it on the import path? Run `python -m pytest` from the directory that holds it, "
+        "or set `pythonpath = .` in the pytest ini file."
+    )
 
 
 def _import_failure(ref: str, label: str, module_name: str, exc: BaseException) -> str:

@@ -8,6 +8,7 @@ import importlib.metadata
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pytest_datasetrun.engine.imports import check_data_params, import_object, refuse_import
@@ -17,6 +18,7 @@ from pytest_datasetrun.engine.targets import Target, as_target
 from pytest_datasetrun.errors import ConfigError
 
 __all__ = ("Registry", "import_object", "TARGET_GROUP", "SCORER_GROUP")
+
 
 TARGET_GROUP = "pytest_datasetrun.targets"
 SCORER_GROUP = "pytest_datasetrun.scorers"
@@ -123,16 +125,18 @@ class Registry:
         )
         return registry
 
-    def resolve_target(self, ref: str) -> Target:
+    def resolve_target(self, ref: str, *, search: Path | None = None) -> Target:
+        """The target ``ref`` names; ``module:attr`` modules are also looked for in ``search``."""
         found = self.targets.find(ref)
         if found is None and ":" in ref:
-            found = _imported(ref, "target", as_target)
+            found = _imported(ref, "target", as_target, search=search)
         if found is None:
             raise self.targets.unknown(
                 ref,
                 "Register targets in the rootdir conftest.py or a plugin (@pytest_datasetrun.target, the "
                 "pytest_datasetrun_targets hook, or the 'pytest_datasetrun.targets' entry point), or pass module:attr.",
             )
+        found.check()
         return found
 
     def resolve_scorer(
@@ -221,20 +225,25 @@ def _dedupe(values: list[T]) -> list[T]:
 
 
 _EXPECTED = {
-    "target": "a callable, or an object with generate/agenerate, invoke/ainvoke or run/arun",
+    "target": "a callable, an object with invoke/ainvoke, generate/agenerate or run/arun, or a "
+    "known framework object; wrap it in a function f(input) that calls it, or give "
+    "dr.target(obj, method='...', output='...')",
     "scorer": "a function (output, ...) returning a float in [0, 1], a bool or a Score",
 }
 
 
-def _imported(ref: str, label: str, convert: Callable[..., T]) -> T:
+def _imported(ref: str, label: str, convert: Callable[..., T], *, search: Path | None = None) -> T:
     """Import ``module:attr`` and make it a target or scorer; a wrong kind of object is a ConfigError."""
-    obj = import_object(ref, label)
+    obj = import_object(ref, label, search=search)
     try:
-        return convert(obj, id=ref.rsplit(":", 1)[1])
+        made = convert(obj, id=ref.rsplit(":", 1)[1])
+        if getattr(made, "problem", None) is None:  # a Target that could not be made callable
+            return made
     except TypeError:
-        raise ConfigError(
-            f"{label} {ref!r} is {_kind_of(obj)}, not a {label}: expected {_EXPECTED[label]}"
-        ) from None
+        pass
+    raise ConfigError(
+        f"{label} {ref!r} is {_kind_of(obj)}, not a {label}: expected {_EXPECTED[label]}"
+    )
 
 
 def _kind_of(obj: Any) -> str:

@@ -6,7 +6,6 @@ Nothing here depends on pytest, so scripts (``run_dataset``) and the plugin shar
 from __future__ import annotations
 
 import inspect
-import random
 import statistics
 import threading
 import time
@@ -23,6 +22,7 @@ from pytest_datasetrun.engine.concurrency import (
     run_with_timeout,
 )
 from pytest_datasetrun.engine.isolation import call_arguments
+from pytest_datasetrun.engine.outputs import is_repr_only
 from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorer
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.engine.usage import read_usage, sum_usage
@@ -33,6 +33,7 @@ from pytest_datasetrun.record.results import (
     Usage,
     jsonable,
 )
+from pytest_datasetrun.scorers.transient import backoff_delay, is_transient
 
 if TYPE_CHECKING:
     from pytest_datasetrun.engine.cache import CallCache
@@ -77,6 +78,8 @@ class _Attempt:
     usage: Usage | None = None
     via: str = "target"  # or "cache", "replay"
     cache_events: tuple[str, ...] = ()  # "hit", "miss", "write", "corrupt"
+    trace: Any = None
+    contexts: list[Any] | None = None
 
 
 class Engine:
@@ -161,7 +164,16 @@ class Engine:
     ) -> _Attempt:
         run = self._fetch(item, kwargs, dataset, repeat)
         if run.exception is None:
-            context = ScoringContext(item.expected, item.input, item, item.metadata, run.duration)
+            context = ScoringContext(
+                item.expected,
+                item.input,
+                item,
+                item.metadata,
+                run.duration,
+                trace=run.trace,
+                contexts=run.contexts,
+                retries=self.settings.max_retries,
+            )
             timeout = self.settings.timeout
             run.scores = [
                 run_scorer(s, run.output, context, self._await_scorer, timeout) for s in scorers
@@ -216,19 +228,23 @@ class Engine:
                 # A fresh copy of the row per call (#11): see engine.isolation.
                 raw = self._invoke(*call_arguments(item, kwargs, self.target.wants_item))
                 usage = read_usage(raw)
-                output = self.target.unwrap(raw)
+                found = self.target.extract(raw)
                 return _Attempt(
-                    output=output,
+                    output=found.output,
                     attempts=attempt,
                     duration=time.perf_counter() - started,
                     usage=usage,
+                    trace=found.trace,
+                    contexts=found.contexts,
                 )
             except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
                 duration = time.perf_counter() - started
                 if attempt > self.settings.max_retries or not self._retryable(exc, attempt):
                     return _Attempt(exception=exc, attempts=attempt, duration=duration)
-            delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
-            if self.cancelled.wait(delay * random.uniform(0.5, 1.5)):
+                delay = backoff_delay(
+                    exc, attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max
+                )
+            if self.cancelled.wait(delay):
                 return _Attempt(
                     exception=RuntimeError("cancelled while waiting to retry"), attempts=attempt
                 )
@@ -255,8 +271,8 @@ class Engine:
             if verdict is not None:
                 return bool(verdict)
         names = self.settings.retry_on
-        if not names:
-            return not isinstance(exc, TargetTimeout)
+        if not isinstance(exc, TargetTimeout) and is_transient(exc):
+            return True
         mro = type(exc).__mro__
         return any(
             name in (cls.__name__, f"{cls.__module__}.{cls.__qualname__}")
@@ -266,8 +282,12 @@ class Engine:
 
     def _outcome_fields(self, runs: list[_Attempt], scorers: list[Scorer]) -> dict[str, Any]:
         first = runs[0]
+        output = jsonable(first.output)
         fields: dict[str, Any] = {
-            "output": jsonable(first.output),
+            "output": output,
+            "output_is_repr": is_repr_only(first.output, output),
+            "trace": None if first.trace is None else jsonable(first.trace),
+            "contexts": None if first.contexts is None else jsonable(first.contexts),
             "attempts": sum(run.attempts for run in runs),
             "target_duration_s": statistics.fmean(run.duration for run in runs),
             "usage": sum_usage(run.usage for run in runs),

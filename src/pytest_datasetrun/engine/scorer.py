@@ -17,7 +17,16 @@ if TYPE_CHECKING:
 
 __all__ = ("Scorer", "scorer", "as_scorer", "CONTEXT_NAMES", "ScoringContext", "run_scorer")
 
-CONTEXT_NAMES = ("expected", "input", "item", "metadata", "duration")
+CONTEXT_NAMES = (
+    "expected",
+    "input",
+    "item",
+    "metadata",
+    "duration",
+    "trace",
+    "contexts",
+    "retries",
+)
 _MARK = "__datasetrun_scorer__"
 _PLAIN = (float, bool, int, Score)
 
@@ -31,6 +40,9 @@ class ScoringContext:
     item: Any
     metadata: dict[str, Any]
     duration: float
+    trace: Any = None
+    contexts: list[Any] | None = None
+    retries: int = 0
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,9 @@ class RunContext:
                     + self.registry.targets.listing()
                     + "."
                 )
-            self._target = self.registry.resolve_target(self.options.target)
+            self._target = self.registry.resolve_target(
+                self.options.target, search=self.config.rootpath
+            )
         return self._target
 
     def engine(self, path: Path) -> Engine:

@@ -83,7 +83,8 @@ def add_options(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="EXC",
-        help="only retry these exception class names (e.g. RateLimitError); repeatable.",
+        help="also retry these exception class names (transient errors, such as rate limits, "
+        "timeouts, 5xx and lost connections, are always retried); repeatable.",
     )
     add(
         "--repeat",
@@ -185,7 +186,7 @@ def add_options(parser: pytest.Parser) -> None:
     ini("datasetrun_max_retries", "retries of a failing target call.", default="0")
     ini(
         "datasetrun_retry_on",
-        "exception names to retry, one per line.",
+        "exception names to retry besides transient errors, one per line.",
         type="linelist",
         default=[],
     )

@@ -137,6 +137,12 @@ class ItemResult(BaseModel):
     cache: dict[str, int] | None = None
     # With a price table: what the target calls cost in this run (0 for cached or replayed rows).
     cost_usd: float | None = None
+    # The full result when the output is only part of it (a LangGraph state, an agent's messages).
+    trace: Any = None
+    # Retrieved passages the target reported (LlamaIndex source nodes).
+    contexts: list[Any] | None = None
+    # True when the output has no JSON form and the record could keep only its repr().
+    output_is_repr: bool = False
 
     def score(self, scorer_id: str) -> ScorerResult | None:
         """The result of the scorer with this id (or name), if it ran on this item."""

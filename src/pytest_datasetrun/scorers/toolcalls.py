@@ -11,7 +11,9 @@ Tool calls are found, in this order, in:
 
 Each call is ``{"name", "arguments"}`` (OpenAI, arguments as a JSON string, parsed here), or
 ``{"function": {"name", "arguments"}}`` (OpenAI), or ``{"name", "args"}`` (LangChain), or
-``{"name", "input"}`` (Anthropic); objects with those attributes work the same way.
+``{"name", "input"}`` (Anthropic), or ``{"tool_name", "args"}`` (pydantic-ai ``ToolCallPart`` in a
+message's ``parts``, Haystack ``ToolCall``); objects with those attributes work the same way.
+OpenAI Responses items (``type: function_call`` / ``function_call_output``) are calls and results.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from ._util import to_text
 
 __all__ = ("ToolCall", "ToolError", "extract_tool_calls", "extract_tool_errors", "get_field")
 
-_ARGUMENT_KEYS = ("arguments", "args", "input")
-_ERROR_PREFIXES = ("error", "exception", "traceback")
+_ARGUMENT_KEYS = ("arguments", "args", "input", "tool_kwargs")
+_ERROR_PREFIXES = ("error", "exception", "traceback", "an error occurred while running the tool")
+_NAME_KEYS = ("name", "tool_name")
+# pydantic-ai tool-return outcomes that mean the tool did not give its result.
+_FAILED_OUTCOMES = ("failed", "retried")
 _MESSAGE_TYPES = ("ai", "human", "system", "tool", "function", "chat")
 
 
@@ -73,8 +78,8 @@ def _call(item: Any) -> ToolCall:
         return ToolCall(item)
     function = get_field(item, "function")
     source = function if function is not None else item
-    name = get_field(source, "name")
-    if not isinstance(name, str):
+    name = next((n for k in _NAME_KEYS if isinstance(n := get_field(source, k), str)), None)
+    if name is None:
         raise ValueError(f"a tool call without a name: {item!r:.80}")
     for key in _ARGUMENT_KEYS:
         raw = get_field(source, key)
@@ -88,7 +93,9 @@ def _is_call(item: Any) -> bool:
         return False
     if get_field(item, "role") is not None or get_field(item, "type") in _MESSAGE_TYPES:
         return False
-    return get_field(item, "function") is not None or get_field(item, "name") is not None
+    if get_field(item, "part_kind") not in (None, "tool-call"):
+        return False
+    return any(get_field(item, key) is not None for key in ("function", *_NAME_KEYS))
 
 
 def _blocks(message: Any) -> Iterator[Any]:
@@ -97,7 +104,19 @@ def _blocks(message: Any) -> Iterator[Any]:
         yield from (block for block in content if isinstance(block, Mapping))
 
 
+def _parts(message: Any, kind: str) -> list[Any]:
+    """pydantic-ai message parts of one ``part_kind``."""
+    parts = get_field(message, "parts")
+    if not isinstance(parts, (list, tuple)):
+        return []
+    return [part for part in parts if get_field(part, "part_kind") == kind]
+
+
 def _message_calls(message: Any) -> Iterator[ToolCall]:
+    parts = _parts(message, "tool-call")
+    if parts:
+        yield from (_call(part) for part in parts)
+        return
     calls = get_field(message, "tool_calls")
     if isinstance(calls, list) and calls:
         yield from (_call(call) for call in calls)
@@ -157,6 +176,15 @@ def _error_text(content: Any, prefixes: tuple[str, ...]) -> str | None:
 def _result_error(item: Any, prefixes: tuple[str, ...]) -> str | None:
     if get_field(item, "status") == "error":  # LangChain ToolMessage
         return to_text(get_field(item, "content"))
+    kind = get_field(item, "part_kind")
+    if kind == "retry-prompt" or (
+        kind == "tool-return" and get_field(item, "outcome") in _FAILED_OUTCOMES
+    ):
+        return to_text(get_field(item, "content"))  # pydantic-ai
+    if get_field(get_field(item, "tool_call_result"), "error") is True:  # Haystack
+        return to_text(get_field(get_field(item, "tool_call_result"), "result"))
+    if get_field(item, "type") == "function_call_output":  # OpenAI Responses
+        return _error_text(get_field(item, "output"), prefixes)
     if get_field(item, "is_error") is True:  # Anthropic tool_result block
         return to_text(get_field(item, "content"))
     if isinstance(item, Mapping) and item.get("error") and "role" not in item:
@@ -167,7 +195,7 @@ def _result_error(item: Any, prefixes: tuple[str, ...]) -> str | None:
 def _is_result(item: Any) -> bool:
     return (
         get_field(item, "role") == "tool"
-        or get_field(item, "type") in ("tool", "tool_result")
+        or get_field(item, "type") in ("tool", "tool_result", "function_call_output")
         or (isinstance(item, Mapping) and "error" in item and "role" not in item)
     )
 
@@ -179,6 +207,8 @@ def _results(output: Any) -> Iterator[Any]:
     for item in _messages(output) or []:
         if _is_result(item):
             yield item
+        yield from _parts(item, "tool-return")
+        yield from (part for part in _parts(item, "retry-prompt") if get_field(part, "tool_name"))
         for block in _blocks(item):
             if block.get("type") == "tool_result":
                 yield block
@@ -187,6 +217,8 @@ def _results(output: Any) -> Iterator[Any]:
 def _call_names(output: Any) -> dict[str, str]:
     names: dict[str, str] = {}
     for message in _messages(output) or []:
+        if get_field(message, "type") == "function_call":  # OpenAI Responses
+            names[str(get_field(message, "call_id"))] = str(get_field(message, "name"))
         for call in get_field(message, "tool_calls") or []:
             call_id, function = get_field(call, "id"), get_field(call, "function")
             name = get_field(function if function is not None else call, "name")
@@ -215,6 +247,8 @@ def extract_tool_errors(
         message = _result_error(result, prefixes)
         if message is not None:
             call_id = get_field(result, "tool_call_id") or get_field(result, "tool_use_id")
-            tool = get_field(result, "name") or names.get(call_id) or get_field(result, "tool")
+            call_id = call_id or get_field(result, "call_id")
+            tool = get_field(result, "name") or get_field(result, "tool_name")
+            tool = tool or names.get(call_id) or get_field(result, "tool")
             errors.append(ToolError(str(tool or "?"), message))
     return len(results), errors
