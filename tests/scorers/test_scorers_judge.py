@@ -123,6 +123,7 @@ def test_llm_judge_scores_and_records_metadata():
         "temperature": 0.0,
         "seed": 7,
         "raw": '{"score": 4, "reason": "correct, terse"}',
+        "attempts": 1,
         "raw_score": 4.0,
         "scale": 5,
     }
@@ -250,12 +251,12 @@ def test_openai_model_spec_builds_one_client_per_process(monkeypatch):
     created = []
     completions = FakeCompletions('{"score": 1}')
     fake_openai = types.ModuleType("openai")
-    fake_openai.OpenAI = lambda: created.append(1) or fake_client(completions)
+    fake_openai.OpenAI = lambda **options: created.append(options) or fake_client(completions)
     monkeypatch.setitem(sys.modules, "openai", fake_openai)
     monkeypatch.setattr(judge_module, "_clients", {})
     assert judge(model="openai:gpt-4.1-mini").metadata["model"] == "openai:gpt-4.1-mini"
     judge(model="openai:gpt-4.1-mini")
-    assert created == [1]
+    assert created == [{"max_retries": 0}]  # llm_judge retries, honouring Retry-After
     assert [r["model"] for r in completions.requests] == ["gpt-4.1-mini"] * 2
 
 

@@ -167,10 +167,13 @@ def tool_calls(
     mode: str = "strict_order",
     arguments: str = "exact",
     partial: bool = False,
+    trace: Any = None,
 ) -> Score:
     """The agent made the expected tool calls (names, and arguments as configured).
 
     :param output: the agent's output, read by :func:`.toolcalls.extract_tool_calls`.
+    :param trace: the full result when the output is only the answer (a LangGraph state, an
+        agent's messages); given by the engine and read instead of ``output`` when present.
     :param expected: the expected calls, used when ``calls`` is not given: a list of
         ``{"name", "arguments"}`` (or any call shape the convention reads), or of bare names
         (any arguments).
@@ -194,7 +197,7 @@ def tool_calls(
     source = calls if calls is not None else expected
     require_expected(source, "tool_calls", "the calls param or expected calls")
     wanted = expected_calls(source)
-    actual = extract_tool_calls(output)
+    actual = extract_tool_calls(output if trace is None else trace)
     matched, compared, missing, unexpected = match_calls(
         actual, wanted, mode=mode, arguments=arguments
     )
@@ -212,19 +215,21 @@ def tool_calls(
     return Score(value, reason="; ".join(notes), metadata=metadata)
 
 
-def no_tool_errors(output: Any, *, prefixes: list[str] | None = None) -> Score:
+def no_tool_errors(output: Any, *, prefixes: list[str] | None = None, trace: Any = None) -> Score:
     """No tool result in the agent's output reports an error.
 
     See :func:`.toolcalls.extract_tool_errors` for what counts as an error.
 
     :param output: the agent's output (messages, or a dict with ``tool_results``).
+    :param trace: the full result, read instead of ``output`` when the engine gives one.
     :param prefixes: text prefixes flagging a ``role: tool`` message as an error
         (case-insensitive; default ``error``, ``exception``, ``traceback``).
     """
+    source = output if trace is None else trace
     if prefixes is None:
-        count, errors = extract_tool_errors(output)
+        count, errors = extract_tool_errors(source)
     else:
-        count, errors = extract_tool_errors(output, prefixes=tuple(p.lower() for p in prefixes))
+        count, errors = extract_tool_errors(source, prefixes=tuple(p.lower() for p in prefixes))
     metadata = {
         "tool_results": count,
         "errors": [{"tool": e.tool, "message": clip(e.message, 200)} for e in errors],

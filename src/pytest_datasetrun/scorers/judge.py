@@ -20,6 +20,8 @@ from pytest_datasetrun.score import Score
 
 from ._util import import_optional, import_param, resolve_callable, to_text
 from .judgeparse import normalise, parse_verdict
+from .openai_judge import openai_judge_model
+from .transient import backoff_delay, is_transient
 
 __all__ = ("llm_judge", "openai_judge_model", "render_prompt", "DEFAULT_TEMPLATE", "DEFAULT_RUBRIC")
 
@@ -67,22 +69,24 @@ def render_prompt(
     return _FIELDS.sub(lambda match: values[match[1]], template)
 
 
-def _openai_model(name: str) -> Callable[..., Any]:
+def _openai_model(name: str, client_options: dict[str, Any]) -> Callable[..., Any]:
+    """One client per process and options; its own retries are off: ``llm_judge`` retries."""
+    key = "openai" + "".join(f";{k}={v}" for k, v in sorted(client_options.items()))
     with _clients_lock:
-        if "openai" not in _clients:
+        if key not in _clients:
             openai = import_optional("openai", "llm_judge", "openai")
-            _clients["openai"] = openai.OpenAI()
-        client = _clients["openai"]
+            _clients[key] = openai.OpenAI(max_retries=0, **client_options)
+        client = _clients[key]
     return openai_judge_model(client, model=name)
 
 
-def _resolve_model(model: Any) -> tuple[Callable[..., Any], str]:
+def _resolve_model(model: Any, client_options: dict[str, Any]) -> tuple[Callable[..., Any], str]:
     if model is None:
         raise ConfigError(
             "scorer 'llm_judge' needs a model param: a callable, 'module:attr' or 'openai:<model>'"
         )
     if isinstance(model, str) and model.startswith("openai:"):
-        return _openai_model(model.removeprefix("openai:")), model
+        return _openai_model(model.removeprefix("openai:"), client_options), model
     fn = resolve_callable(model, "model", "llm_judge")
     name = model if isinstance(model, str) else getattr(fn, "judge_name", None)
     return fn, name or getattr(fn, "__qualname__", None) or repr(fn)
@@ -104,6 +108,31 @@ async def _ask(fn: Callable[..., Any], prompt: str, options: dict[str, Any]) -> 
     return await reply if inspect.isawaitable(reply) else reply
 
 
+async def _ask_with_retries(
+    fn: Callable[..., Any], prompt: str, options: dict[str, Any], retries: int
+) -> tuple[Any, int]:
+    """Ask; retry transient failures (rate limits, timeouts, 5xx) after ``Retry-After``/backoff."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await _ask(fn, prompt, options), attempt
+        except Exception as exc:
+            if attempt > retries or not is_transient(exc):
+                raise
+            await asyncio.sleep(backoff_delay(exc, attempt))
+
+
+def _reply_metadata(reply: Any, attempts: int) -> dict[str, Any]:
+    found: dict[str, Any] = {"attempts": attempts}
+    usage, served = getattr(reply, "usage", None), getattr(reply, "model", None)
+    if isinstance(usage, dict):
+        found["usage"] = usage
+    if isinstance(served, str):
+        found["served_model"] = served
+    return found
+
+
 async def llm_judge(
     output: Any,
     input: Any = None,
@@ -115,6 +144,10 @@ async def llm_judge(
     temperature: float = 0.0,
     seed: int | None = None,
     template: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    retries: int = 0,
 ) -> Score:
     """An LLM grades the output against a rubric; its verdict is normalised to ``[0, 1]``.
 
@@ -130,9 +163,16 @@ async def llm_judge(
     :param seed: passed to the model if it accepts ``seed``; recorded.
     :param template: a prompt template with ``{rubric}``, ``{input}``, ``{expected}``,
         ``{output}``, ``{scale}`` fields; :data:`DEFAULT_TEMPLATE` when unset.
+    :param base_url: for ``openai:<model>``: the server (else ``OPENAI_BASE_URL``).
+    :param timeout: for ``openai:<model>``: seconds per request.
+    :param max_retries: retries of transient failures (rate limits, timeouts, 5xx, lost
+        connections), after the server's ``Retry-After`` or a jittered backoff; defaults to
+        ``--max-retries``.
+    :param retries: ``--max-retries``, given by the engine.
     :raises ValueError: when the judge's reply holds no usable score (never scored 0).
     """
-    fn, name = _resolve_model(model)
+    options = {"base_url": base_url, "timeout": timeout}
+    fn, name = _resolve_model(model, {k: v for k, v in options.items() if v is not None})
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int) or scale < 2):
         raise ValueError(f"scorer 'llm_judge': scale must be an integer >= 2, not {scale!r}")
     prompt = render_prompt(
@@ -143,13 +183,17 @@ async def llm_judge(
         output=output,
         scale=scale,
     )
-    reply = await _ask(fn, prompt, {"temperature": temperature, "seed": seed})
+    allowed = retries if max_retries is None else max_retries
+    reply, attempts = await _ask_with_retries(
+        fn, prompt, {"temperature": temperature, "seed": seed}, allowed
+    )
     raw = reply if isinstance(reply, Mapping) else to_text(reply)
     metadata = {
         "model": name,
         "temperature": temperature,
         "seed": seed,
         "raw": (str(dict(raw)) if isinstance(raw, Mapping) else raw)[:_RAW_LIMIT],
+        **_reply_metadata(reply, attempts),
     }
     try:
         score, out_of, reason = parse_verdict(raw)
@@ -162,59 +206,3 @@ async def llm_judge(
 
 # A dataset file may name an OpenAI model, not code to import (see engine/imports.py).
 llm_judge.__datasetrun_data_check__ = import_param("model", not_imports=("openai:",))  # type: ignore[attr-defined]
-
-
-def openai_judge_model(
-    client: Any,
-    model: str = "gpt-4o-mini",
-    *,
-    system: str | None = None,
-    json_mode: bool = True,
-    **create_kwargs: Any,
-) -> Callable[..., Any]:
-    """Adapt an OpenAI-compatible client (sync or async) into an ``llm_judge`` model callable.
-
-    The callable sends the prompt as one user message (after ``system``, if given) through
-    ``client.chat.completions.create`` and returns the reply text. Nothing is imported from
-    ``openai``: any object with that method works (vLLM, Ollama, LiteLLM proxies...).
-
-    :param client: an ``openai.OpenAI``/``AsyncOpenAI`` instance or a look-alike.
-    :param model: the model name.
-    :param system: an optional system message.
-    :param json_mode: request ``response_format={"type": "json_object"}``.
-    :param create_kwargs: more arguments for ``create`` (``max_tokens``...).
-    :returns: ``judge(prompt, *, temperature=0.0, seed=None)``, async if the client is.
-    """
-    create = client.chat.completions.create
-
-    def request(prompt: str, temperature: float, seed: int | None) -> dict[str, Any]:
-        messages = [{"role": "system", "content": system}] if system else []
-        kwargs: dict[str, Any] = {
-            "model": model,
-            "messages": [*messages, {"role": "user", "content": prompt}],
-        }
-        kwargs["temperature"] = temperature
-        if seed is not None:
-            kwargs["seed"] = seed
-        if json_mode:
-            kwargs["response_format"] = {"type": "json_object"}
-        return {**kwargs, **create_kwargs}
-
-    def text(response: Any) -> str:
-        return response.choices[0].message.content or ""
-
-    if inspect.iscoroutinefunction(create):
-
-        async def async_judge(
-            prompt: str, *, temperature: float = 0.0, seed: int | None = None
-        ) -> str:
-            return text(await create(**request(prompt, temperature, seed)))
-
-        judge: Callable[..., Any] = async_judge
-    else:
-
-        def judge(prompt: str, *, temperature: float = 0.0, seed: int | None = None) -> str:
-            return text(create(**request(prompt, temperature, seed)))
-
-    judge.judge_name = f"openai:{model}"  # type: ignore[attr-defined]
-    return judge
