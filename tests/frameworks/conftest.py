@@ -88,11 +88,18 @@ class _Handler(BaseHTTPRequestHandler):
 def _completion(state: ServerState, request: dict[str, Any], n: int) -> dict[str, Any]:
     tools = request.get("tools")
     answered = any(m.get("role") == "tool" for m in request.get("messages", []))
-    if tools and state.tool_call and not answered:
-        name = tools[0]["function"]["name"]
+    names = [tool["function"]["name"] for tool in tools or []]
+    if "final_answer" in names:  # smolagents' tool-calling agents answer through a tool
         call = {"id": f"call_{n}", "type": "function"}
-        call["function"] = {"name": name, "arguments": json.dumps({"a": 1, "b": 2})}
+        call["function"] = {
+            "name": "final_answer",
+            "arguments": json.dumps({"answer": state.answer}),
+        }
         message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
+    elif tools and state.tool_call and not answered:
+        call = {"id": f"call_{n}", "type": "function"}
+        call["function"] = {"name": names[0], "arguments": json.dumps({"a": 1, "b": 2})}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
     else:
         message = {"role": "assistant", "content": state.answer}
     return {
