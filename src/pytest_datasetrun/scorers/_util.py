@@ -91,14 +91,16 @@ def require_expected(expected: object, scorer: str, what: str = "an expected val
         raise ValueError(f"scorer '{scorer}' needs {what}, but the row has no 'expected'")
 
 
-def requires(module: str, extra: str) -> Callable[[F], F]:
+def requires(module: str, extra: str, hint: str | None = None) -> Callable[[F], F]:
     """Mark a scorer as needing an optional module, installed by a ``pytest-datasetrun`` extra.
 
-    Sets ``fn.__datasetrun_requires__ = (module, extra)``; see :func:`check_requirements`.
+    Sets ``fn.__datasetrun_requires__ = (module, extra[, hint])``; see :func:`check_requirements`.
+    ``hint`` replaces the ``pip install`` advice when the extra alone does not install it.
     """
 
     def mark(fn: F) -> F:
-        fn.__datasetrun_requires__ = (module, extra)  # type: ignore[attr-defined]
+        marked = (module, extra) if hint is None else (module, extra, hint)
+        fn.__datasetrun_requires__ = marked  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -121,29 +123,28 @@ def check_requirements(fn: Callable[..., Any], params: Mapping[str, Any] | None 
         return
     if params and any(params.get(name) is not None for name in _optional_with(fn)):
         return
-    module, extra = required
-    import_optional(module, getattr(fn, "__name__", repr(fn)), extra)
+    module, extra, *hint = required
+    import_optional(module, getattr(fn, "__name__", repr(fn)), extra, *hint)
 
 
 def _optional_with(fn: Callable[..., Any]) -> tuple[str, ...]:
     return tuple(getattr(fn, "__datasetrun_optional_with__", ()))
 
 
-def import_optional(module: str, scorer: str, extra: str) -> Any:
+def import_optional(module: str, scorer: str, extra: str, hint: str | None = None) -> Any:
     """Import ``module`` or raise :class:`ConfigError` naming the extra that installs it.
 
     :param module: the module to import.
     :param scorer: the scorer's id, for the error message.
     :param extra: the ``pytest-datasetrun`` extra that installs the module.
+    :param hint: the install advice, when it is not just the extra.
     """
     try:
         importlib.import_module(module.partition(".")[0])  # a blocked package hides its submodules
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ConfigError(
-            f"scorer '{scorer}' needs {module.split('.')[0]}: "
-            f"pip install 'pytest-datasetrun[{extra}]'"
-        ) from exc
+        advice = hint or f"pip install 'pytest-datasetrun[{extra}]'"
+        raise ConfigError(f"scorer '{scorer}' needs {module.split('.')[0]}: {advice}") from exc
 
 
 def resolve_callable(ref: object, param: str, scorer: str) -> Callable[..., Any]:

