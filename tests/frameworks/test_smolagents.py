@@ -29,6 +29,7 @@ def make_agent():
 
 
 agent = dr.target(factory=make_agent, id="agent")
+shared = dr.target(make_agent(), id="shared")
 """
 
 
@@ -38,3 +39,13 @@ def test_fresh_agent_per_call_gives_each_row_its_answer(fw, extra):
     result, record = fw.run(AGENTS, "agent", rows, "--scorer=exact_match>=1", *extra)
     result.assert_outcomes(passed=4)
     assert sorted(item.output for item in record.items) == ["w0", "w1", "w2", "w3"]
+
+
+def test_one_shared_agent_under_concurrency_is_warned_about(fw):
+    rows = [{"id": str(i), "input": f"say w{i}", "expected": f"w{i}"} for i in range(2)]
+    result, _ = fw.run(AGENTS, "shared", rows, "--max-concurrency", "2")
+    result.stdout.fnmatch_lines(
+        ["*datasetrun: target 'shared' is one smolagents agent shared by 2 rows at once*factory=*"]
+    )
+    result, _ = fw.run(AGENTS, "shared", rows)
+    assert "shared by" not in result.stdout.str()

@@ -108,6 +108,16 @@ class Target:
         if self.problem:
             raise NotATarget(f"target {self.id!r}: {self.problem}")
 
+    def sharing_warning(self, concurrency: int) -> str | None:
+        """Why one shared instance is unsafe at this concurrency, if it is (stateful agents)."""
+        if concurrency <= 1 or self.adapter is None or not self.adapter.stateful:
+            return None
+        return (
+            f"target {self.id!r} is one {self.adapter.name} agent shared by {concurrency} rows at "
+            f"once, and it keeps state between calls: give dr.target(factory=make_agent, "
+            f"id={self.id!r}) so that each call gets its own"
+        )
+
     def call(self, value: Any, kwargs: dict[str, Any]) -> Any:
         """Call the target; returns its result or an awaitable of it."""
         if self.factory is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -112,6 +113,9 @@ class RunContext:
             self._target = self.registry.resolve_target(
                 self.options.target, search=self.config.rootpath
             )
+            shared = self._target.sharing_warning(self.options.max_concurrency)
+            if shared is not None:
+                warnings.warn(pytest.PytestWarning(f"datasetrun: {shared}"), stacklevel=2)
         return self._target
 
     def engine(self, path: Path) -> Engine:

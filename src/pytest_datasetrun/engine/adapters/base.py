@@ -35,6 +35,8 @@ class Adapter:
     :param classes: dotted ``module.QualName`` prefixes of the classes it handles (MRO-wide).
     :param call: ``call(obj, input)`` returning the result or an awaitable of it.
     :param is_async: whether ``call`` returns an awaitable (run on the engine's event loop).
+    :param stateful: the object keeps state between calls, so one instance must not serve rows
+        running at once (give ``factory=``).
     """
 
     name: str
@@ -42,6 +44,7 @@ class Adapter:
     call: Callable[[Any, Any], Any]
     is_async: bool = True
     exclude: tuple[str, ...] = field(default_factory=tuple)
+    stateful: bool = False
 
     def matches(self, obj: Any) -> bool:
         if inspect.isclass(obj) or inspect.isroutine(obj):

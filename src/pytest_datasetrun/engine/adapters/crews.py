@@ -35,5 +35,7 @@ def smolagents_output(result: Any) -> Extracted | None:
     return None
 
 
-CREWAI = Adapter("crewai", ("crewai.crew.Crew",), _kickoff)
-SMOLAGENTS = Adapter("smolagents", ("smolagents.agents.MultiStepAgent",), _smol_run, is_async=False)
+CREWAI = Adapter("crewai", ("crewai.crew.Crew",), _kickoff, stateful=True)
+SMOLAGENTS = Adapter(
+    "smolagents", ("smolagents.agents.MultiStepAgent",), _smol_run, is_async=False, stateful=True
+)
