@@ -209,7 +209,12 @@ def retry_mutator(input):
         encoding="utf-8",
     )
     project.dataset([{"id": "r1", "input": {"seen": []}}])
-    result = project.run("--dataset=qa.jsonl", "--target=retry_mutator", "--max-retries=1")
+    result = project.run(
+        "--dataset=qa.jsonl",
+        "--target=retry_mutator",
+        "--max-retries=1",
+        "--retry-on=RuntimeError",  # only transient errors are retried unless named (#12)
+    )
     assert result.ret == 0, output(result)
     item = project.last_run().items[0]
     assert item.attempts == 2 and item.output == 1 and item.input == {"seen": []}
