@@ -13,7 +13,9 @@ import pytest
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
 from pytest_datasetrun.record.run import RunRecord, ScorerInfo, aggregate_scores, count_items
+from pytest_datasetrun.store import itemsfile
 from pytest_datasetrun.store import runstore as store_mod
+from pytest_datasetrun.store.itemsfile import ItemsWriter, iter_items_file
 from pytest_datasetrun.store.runstore import items_path, open_store, write_run
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
@@ -270,3 +272,92 @@ def test_empty_store_has_no_latest(store: Path) -> None:
     store.write_text("{}")
     with pytest.raises(StoreError, match="no runs yet"):
         open_store(store).resolve("latest")
+
+
+# -- the items file: one item per line, streamed, orjson optional ------------------------------
+
+
+@pytest.fixture(params=["orjson", "json"])
+def codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with orjson (the ``fast`` extra) and with the standard json fallback."""
+    if request.param == "json":
+        monkeypatch.setattr(itemsfile, "orjson", None)
+    else:
+        pytest.importorskip("orjson")
+    return str(request.param)
+
+
+def test_items_file_is_a_json_list_with_one_item_per_line(tmp_path: Path, codec: str) -> None:
+    store = tmp_path / "runs.json"
+    record = make_record(4)
+    write_run(store, record)
+    path = items_path(store, record.run_id)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 6
+    assert json.loads(path.read_text(encoding="utf-8")) == [
+        item.model_dump(mode="json") for item in record.items
+    ]
+    assert open_store(store).get(record.run_id) == record
+    assert json.loads(store.read_text(encoding="utf-8"))["runs"]["1"]["run_id"] == record.run_id
+
+
+def test_items_written_by_earlier_versions_on_one_line_are_read(tmp_path: Path) -> None:
+    store = tmp_path / "runs.json"
+    record = make_record(3)
+    write_run(store, record)
+    path = items_path(store, record.run_id)
+    path.write_text(json.dumps([i.model_dump(mode="json") for i in record.items]), "utf-8")
+    assert open_store(store).items(record.run_id) == record.items
+
+
+def test_an_empty_run_has_an_empty_list(tmp_path: Path, codec: str) -> None:
+    store = tmp_path / "runs.json"
+    record = make_record(0)
+    write_run(store, record)
+    assert json.loads(items_path(store, record.run_id).read_text()) == []
+    assert open_store(store).get("latest").items == []
+
+
+def test_payloads_and_an_items_writer_are_written_as_given(tmp_path: Path, codec: str) -> None:
+    store = tmp_path / "runs.json"
+    record = make_record(3)
+    payloads = [item.model_dump_json() for item in record.items]
+    write_run(store, record.model_copy(update={"items": []}), payloads)
+    assert open_store(store).items(record.run_id) == record.items
+    writer = ItemsWriter(items_path(store, "streamed"))
+    for payload in payloads:
+        writer.append(payload.encode())
+    second = record.model_copy(update={"run_id": record.run_id + "x", "items": []})
+    write_run(store, second, writer)
+    assert open_store(store).items(second.run_id) == record.items
+    assert not list(items_path(store, "x").parent.glob(".*.tmp"))
+
+
+def test_a_discarded_writer_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), ItemsWriter(tmp_path / "items" / "run.json") as writer:
+        writer.append(b'{"item_id": "a"}')
+        raise RuntimeError("interrupted")
+    assert list((tmp_path / "items").iterdir()) == []
+
+
+def test_a_write_reads_the_index_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "runs.json"
+    write_run(store, make_record(2, minute=1))
+    reads = []
+    original = store_mod.AtomicJSONStorage.read
+    monkeypatch.setattr(
+        store_mod.AtomicJSONStorage, "read", lambda self: reads.append(1) or original(self)
+    )
+    write_run(store, make_record(2, minute=2))
+    assert len(reads) == 1 and len(open_store(store)) == 2
+
+
+def test_a_broken_line_is_a_store_error_naming_the_file(tmp_path: Path, codec: str) -> None:
+    store = tmp_path / "runs.json"
+    record = make_record(2)
+    write_run(store, record)
+    path = items_path(store, record.run_id)
+    path.write_text(path.read_text().replace('"q1"', '"q1'), "utf-8")
+    with pytest.raises(StoreError, match=f"cannot be read from {path}"):
+        open_store(store).items(record.run_id)
+    assert next(iter_items_file(path))["item_id"] == "q0"  # the lines before it still stream

@@ -6,14 +6,13 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO, cast
 
 from pytest_datasetrun.cli.common import EXIT_OK, store_from_args
+from pytest_datasetrun.cli.items import ItemSource, SafeWriter, run_with_items, write_record_json
 from pytest_datasetrun.errors import DatasetrunError
-from pytest_datasetrun.record.results import ScorerResult
 from pytest_datasetrun.record.run import RunRecord
-from pytest_datasetrun.report.escape import safe_text
 
 __all__ = ("EXPORT_FIELDS", "export_rows", "register_export")
 
@@ -32,57 +31,67 @@ def register_export(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    record = store_from_args(args).get(args.run)
+    record, items = run_with_items(store_from_args(args), args.run)
     if args.output is None:
         # JSON escapes decode to the same text; CSV is escaped only when a terminal shows it.
         escape = args.format != "csv" or sys.stdout.isatty()
         _write_export(
-            record, args.format, cast(TextIO, _SafeWriter(sys.stdout)) if escape else sys.stdout
+            record,
+            items,
+            args.format,
+            cast(TextIO, SafeWriter(sys.stdout)) if escape else sys.stdout,
         )
         return EXIT_OK
     try:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
-            _write_export(record, args.format, out)
+            _write_export(record, items, args.format, out)
     except OSError as exc:
         raise DatasetrunError(f"cannot write export file {args.output}: {exc}") from None
     return EXIT_OK
 
 
-def _write_export(record: RunRecord, fmt: str, out: TextIO) -> None:
+def _write_export(record: RunRecord, items: ItemSource, fmt: str, out: TextIO) -> None:
     if fmt == "json":
-        out.write(record.model_dump_json(indent=2) + "\n")
+        write_record_json(record, items, out)
     elif fmt == "jsonl":
-        for row in export_rows(record):
+        for row in export_rows(record, items()):
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     else:
         writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(_csv_cells(row) for row in export_rows(record))
+        writer.writerows(_csv_cells(row) for row in export_rows(record, items()))
 
 
-def export_rows(record: RunRecord) -> Iterator[dict[str, Any]]:
+def export_rows(
+    record: RunRecord, items: Iterable[dict[str, Any]] | None = None
+) -> Iterator[dict[str, Any]]:
     """One flat row per (item, scorer); an item without scores still gets one row.
 
-    :param record: a run with its items.
+    :param record: a run (with its items, unless ``items`` is given).
+    :param items: the run's items as JSON objects (as the store streams them), instead.
     :returns: rows with the keys of :data:`EXPORT_FIELDS`; ``error`` is the scorer's error,
         else the item's (target) error.
     """
-    for item in record.items:
+    if items is None:
+        items = (item.model_dump(mode="json", fallback=repr) for item in record.items)
+    for item in items:
         base = {
-            "run_id": record.run_id, "item_id": item.item_id, "status": item.status,
-            "input": item.input, "expected": item.expected, "output": item.output,
+            "run_id": record.run_id, "item_id": item.get("item_id"), "status": item.get("status"),
+            "input": item.get("input"), "expected": item.get("expected"),
+            "output": item.get("output"),
         }  # fmt: skip
-        scores: list[ScorerResult | None] = list(item.scores) or [None]
+        error = item.get("error")
+        scores: list[dict[str, Any] | None] = list(item.get("scores") or ()) or [None]
         for score in scores:
-            yield base | _score_fields(score) | {"error": (score and score.error) or item.error}
+            yield base | _score_fields(score) | {"error": (score and score.get("error")) or error}
 
 
-def _score_fields(score: ScorerResult | None) -> dict[str, Any]:
+def _score_fields(score: dict[str, Any] | None) -> dict[str, Any]:
     if score is None:
         return dict.fromkeys(("scorer_id", "value", "passed", "threshold", "reason"))
     return {
-        "scorer_id": score.id, "value": score.value, "passed": score.passed,
-        "threshold": score.threshold, "reason": score.reason,
+        "scorer_id": score.get("id"), "value": score.get("value"), "passed": score.get("passed"),
+        "threshold": score.get("threshold"), "reason": score.get("reason"),
     }  # fmt: skip
 
 
@@ -93,13 +102,3 @@ def _csv_cells(row: dict[str, Any]) -> dict[str, Any]:
     if row["passed"] is not None:
         cells["passed"] = "true" if row["passed"] else "false"
     return cells
-
-
-class _SafeWriter:
-    """A text stream that escapes control characters on their way to the terminal."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    def write(self, text: str) -> int:
-        return self.out.write(safe_text(text, multiline=True))

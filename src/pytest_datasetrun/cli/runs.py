@@ -5,15 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 from pytest_datasetrun.cli.common import EXIT_OK, store_from_args
-from pytest_datasetrun.record.results import ItemResult
+from pytest_datasetrun.cli.items import ItemSource, SafeWriter, run_with_items, write_record_json
 from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.report.escape import safe_text
-from pytest_datasetrun.report.table import marks, num, render_table
+from pytest_datasetrun.report.table import (
+    fit_widths,
+    marks,
+    num,
+    one_line,
+    render_line,
+    render_table,
+)
 
 __all__ = ("register_runs", "register_show")
 
@@ -91,9 +99,9 @@ def register_show(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 def _cmd_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    record = store_from_args(args).get(args.run)
+    record, items = run_with_items(store_from_args(args), args.run)
     if args.json:
-        out.write(safe_text(record.model_dump_json(indent=2), multiline=True) + "\n")
+        write_record_json(record, items, cast(TextIO, SafeWriter(out)))
         return EXIT_OK
     out.write(safe_text(_header(record), multiline=True) + "\n")
     out.write(render_table(*_aggregate_table(record)) + "\n")
@@ -103,15 +111,53 @@ def _cmd_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
             f"  {yes if g.passed else no} {g.gate} {g.limit}: {num(g.value)}" for g in record.gates
         ]
         out.write(safe_text("gates\n" + "\n".join(gates) + "\n\n", multiline=True))
-    items = (
-        [i for i in record.items if i.status in ("failed", "errored")]
-        if args.failed
-        else record.items
-    )
-    which = "failed and errored items" if args.failed else "items"
-    out.write(f"{which}: {len(items)} of {len(record.items)}\n")
-    out.write(render_table(*_item_table(record, items)))
+    _write_items(record, items, out, failed_only=args.failed)
     return EXIT_OK
+
+
+def _write_items(record: RunRecord, items: ItemSource, out: TextIO, *, failed_only: bool) -> None:
+    """The item table, in two passes: cells spooled to a temporary file, then aligned."""
+    columns = _scorer_columns(record)
+    widths: dict[str, int] = {}
+    shown = total = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for item in items():
+            total += 1
+            if failed_only and item.get("status") not in ("failed", "errored"):
+                continue
+            shown += 1
+            cells = _item_cells(item, columns)
+            for key, cell in cells.items():
+                widths[key] = max(widths.get(key, 0), len(cell))
+            spool.write(json.dumps(cells, ensure_ascii=False) + "\n")
+        which = "failed and errored items" if failed_only else "items"
+        out.write(f"{which}: {shown} of {total}\n")
+        titles = _titles(columns)
+        keys = ["\x00id", "\x00status", *columns, "\x00error"]
+        headers = [one_line(h) for h in ("id", "status", *titles.values(), "error")]
+        natural = [max(len(h), widths.get(k, 0)) for k, h in zip(keys, headers, strict=True)]
+        fitted = fit_widths(headers, natural)
+        out.write(render_line(headers, fitted) + "\n")
+        spool.seek(0)
+        for line in spool:
+            cells = json.loads(line)
+            out.write(render_line([cells.get(k, "-") for k in keys], fitted) + "\n")
+
+
+def _item_cells(item: dict[str, Any], columns: dict[str, str]) -> dict[str, str]:
+    """One item's cells by column key (new scorers seen on the item join ``columns``)."""
+    scores = {}
+    for score in item.get("scores") or ():
+        columns.setdefault(score["id"], score.get("name") or score["id"])
+        scores[score["id"]] = score
+    cells = {
+        "\x00id": one_line(item.get("item_id", "")),
+        "\x00status": one_line(item.get("status", "")),
+        "\x00error": one_line(_error_text(item)),
+    }
+    for sid in columns:
+        cells[sid] = _score_cell(scores.get(sid))
+    return cells
 
 
 def _header(record: RunRecord) -> str:
@@ -148,45 +194,34 @@ def _aggregate_table(record: RunRecord) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
-def _item_table(record: RunRecord, items: list[ItemResult]) -> tuple[list[str], list[list[str]]]:
-    scorers = _scorer_columns(record)
-    headers = ["id", "status", *scorers.values(), "error"]
-    rows = [
-        [item.item_id, item.status, *(_score_cell(item, sid) for sid in scorers), _error_text(item)]
-        for item in items
-    ]
-    return headers, rows
-
-
 def _scorer_columns(record: RunRecord) -> dict[str, str]:
-    """Scorer id -> column title, in declaration order, then any scorer seen only on items."""
+    """Scorer id -> name, in declaration order (scorers seen only on items are added later)."""
     columns = {info.id: info.name for info in record.scorers}
     for agg in record.aggregates.values():
         columns.setdefault(agg.id, agg.name)
-    for item in record.items:
-        for score in item.scores:
-            columns.setdefault(score.id, score.name)
-    if len(set(columns.values())) < len(columns):  # duplicate names: titles must differ
+    return columns
+
+
+def _titles(columns: dict[str, str]) -> dict[str, str]:
+    """Column titles: the scorer names, or the ids when two names are the same."""
+    if len(set(columns.values())) < len(columns):
         return {sid: sid for sid in columns}
     return columns
 
 
-def _score_cell(item: ItemResult, scorer_id: str) -> str:
-    score = next((s for s in item.scores if s.id == scorer_id), None)
+def _score_cell(score: dict[str, Any] | None) -> str:
     yes, no, err = marks()
     if score is None:
         return "-"
-    if score.error is not None:
+    if score.get("error") is not None:
         return err
-    mark = {True: f" {yes}", False: f" {no}", None: ""}[score.passed]
-    return f"{num(score.value)}{mark}"
+    mark = {True: f" {yes}", False: f" {no}", None: ""}[score.get("passed")]
+    return f"{num(score.get('value'))}{mark}"
 
 
-def _error_text(item: ItemResult) -> str:
-    if item.error:
-        return f"{item.error_type}: {item.error}" if item.error_type else item.error
-    failed = [s for s in item.scores if s.error is not None]
-    return "; ".join(f"{s.name}: {s.error}" for s in failed)
-
-
-# -- export -------------------------------------------------------------------------------------
+def _error_text(item: dict[str, Any]) -> str:
+    error, error_type = item.get("error"), item.get("error_type")
+    if error:
+        return f"{error_type}: {error}" if error_type else str(error)
+    failed = [s for s in item.get("scores") or () if s.get("error") is not None]
+    return "; ".join(f"{s.get('name') or s['id']}: {s['error']}" for s in failed)

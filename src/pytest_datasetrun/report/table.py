@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 from pytest_datasetrun.report.escape import safe_text
 
-__all__ = ("marks", "num", "render_table")
+__all__ = ("fit_widths", "marks", "num", "one_line", "render_line", "render_table")
+
+_GAP = 2  # spaces between columns
 
 
 def render_table(
@@ -26,24 +28,43 @@ def render_table(
     :param flexible: the columns that may be truncated to fit (default: all but the first).
     :returns: the table, one line per row plus the header, ending with a newline.
     """
+    cells = [[one_line(cell) for cell in row] for row in [headers, *rows]]
+    natural = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = fit_widths(headers, natural, width=width, flexible=flexible)
+    return "\n".join(render_line(row, widths) for row in cells) + "\n"
+
+
+def fit_widths(
+    headers: Sequence[str],
+    natural: Sequence[int],
+    *,
+    width: int | None = None,
+    flexible: Sequence[int] | None = None,
+) -> list[int]:
+    """Column widths that fit in ``width``, narrowing the widest flexible column first.
+
+    :param headers: the column titles.
+    :param natural: each column's widest cell (headers included), after :func:`one_line`.
+    :returns: the widths to give :func:`render_line`.
+    """
     width = width or shutil.get_terminal_size((100, 24)).columns
     flexible = range(1, len(headers)) if flexible is None else flexible
-    cells = [[_one_line(cell) for cell in row] for row in [headers, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    gap = 2
-    while sum(widths) + gap * (len(widths) - 1) > width:
+    widths = list(natural)
+    while sum(widths) + _GAP * (len(widths) - 1) > width:
         widest = max(flexible, key=lambda i: widths[i], default=None)
         if widest is None or widths[widest] <= max(8, len(headers[widest])):
             break
         widths[widest] -= 1
-    lines = [
-        (" " * gap).join(_fit(cell, widths[i]) for i, cell in enumerate(row)).rstrip()
-        for row in cells
-    ]
-    return "\n".join(lines) + "\n"
+    return widths
 
 
-def _one_line(text: str) -> str:
+def render_line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """One table line (no newline) of cells already made one-line by :func:`one_line`."""
+    return (" " * _GAP).join(_fit(cell, widths[i]) for i, cell in enumerate(cells)).rstrip()
+
+
+def one_line(text: object) -> str:
+    """A cell's text on one line: runs of whitespace become one space."""
     return safe_text(" ".join(str(text).split()))
 
 

@@ -16,16 +16,33 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from pydantic import ValidationError
 
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.run import RunRecord
 
-__all__ = ("LATEST_RE", "file_ref", "load_run_file", "resolve_ref")
+__all__ = ("LATEST_RE", "RunName", "file_ref", "load_run_file", "resolve_ref")
 
 LATEST_RE = re.compile(r"^latest(?:~(\d+))?$")
 _SHOWN = 5
+
+
+class _Named(Protocol):
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class RunName(NamedTuple):
+    """What resolving a reference needs of a run: its id and name (and where it is indexed)."""
+
+    run_id: str
+    name: str
+    doc_id: str = ""
 
 
 def file_ref(ref: str) -> Path | None:
@@ -65,11 +82,11 @@ def load_run_file(path: Path) -> RunRecord:
         ) from None
 
 
-def resolve_ref(ref: str, runs: Sequence[RunRecord], *, store: Path) -> str:
+def resolve_ref(ref: str, runs: Sequence[_Named], *, store: Path) -> str:
     """The id of the run a reference names among the store's runs.
 
     :param ref: a full id, ``latest``, ``latest~N``, a run name or a unique id prefix.
-    :param runs: the store's run summaries, sorted by run id (oldest first).
+    :param runs: the store's runs (summaries or :class:`RunName`), sorted by run id (oldest first).
     :param store: the store path, named in error messages.
     :returns: the run id.
     :raises StoreError: nothing or more than one run matches; the message lists candidates.
@@ -108,7 +125,7 @@ def _nth_latest(ids: Sequence[str], back: int, store: Path) -> str:
     return ids[-1 - back]
 
 
-def _unknown_message(ref: str, runs: Sequence[RunRecord], store: Path) -> str:
+def _unknown_message(ref: str, runs: Sequence[_Named], store: Path) -> str:
     message = f"no run matches '{ref}' in store {store}"
     if not runs:
         return f"{message}: the store has no runs yet"

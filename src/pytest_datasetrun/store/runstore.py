@@ -4,11 +4,12 @@ Layout for the default store ``.datasetrun/runs.json``::
 
     .datasetrun/runs.json                 # TinyDB, table "runs": one summary document per run
     .datasetrun/runs.json.lock            # filelock guarding every read-modify-write
-    .datasetrun/runs.items/<run_id>.json  # the run's items, one JSON list
+    .datasetrun/runs.items/<run_id>.json  # the run's items, one JSON list, one item per line
 
-Writing a run costs the same whatever the history: one items file plus a rewrite of the small
-index. Every file is replaced atomically (temp file, fsync, ``os.replace``), so readers never
-lock and a crash never leaves half a file. A store that cannot be read is never overwritten.
+Writing a run costs the same whatever the history: one items file plus one read and one rewrite
+of the small index. Every file is replaced atomically (temp file, fsync, ``os.replace``), so
+readers never lock and a crash never leaves half a file. A store that cannot be read is never
+overwritten. Items are read one at a time (:mod:`~pytest_datasetrun.store.itemsfile`).
 This is the only module that imports tinydb and filelock.
 """
 
@@ -16,13 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
-import json
 import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,20 @@ from typing import Any
 import filelock
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
-from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
-from pytest_datasetrun.store.runref import file_ref, load_run_file, resolve_ref
+from pytest_datasetrun.store.itemsfile import (
+    ItemsWriter,
+    dumps,
+    fsync_dir,
+    iter_items_file,
+    loads,
+    write_items_file,
+)
+from pytest_datasetrun.store.runref import RunName, file_ref, load_run_file, resolve_ref
 
 __all__ = (
     "DEFAULT_STORE",
@@ -55,7 +61,7 @@ DEFAULT_STORE = Path(".datasetrun") / "runs.json"
 LOCK_TIMEOUT_S = 60.0
 LOCK_TIMEOUT_ENV = "DATASETRUN_LOCK_TIMEOUT"
 _TABLE = "runs"
-_ITEMS = TypeAdapter(list[ItemResult])
+_ITEM = TypeAdapter(ItemResult)
 # A run id becomes a file name: one path component, no leading dot, nothing a shell or a
 # filesystem treats specially (issue 11, item 4: an index naming `../../x` must not be read).
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -95,10 +101,10 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return json.loads(raw) if raw.strip() else None
+        return loads(raw) if raw.strip() else None
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        _atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode())
+        _atomic_write(self.path, dumps(data))
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,11 @@ def items_path(store: str | os.PathLike[str], run_id: str) -> Path:
     return store.parent / f"{store.stem}.items" / f"{check_run_id(run_id)}.json"
 
 
-def write_run(path: str | os.PathLike[str], record: RunRecord) -> WriteOutcome:
+def write_run(
+    path: str | os.PathLike[str],
+    record: RunRecord,
+    items: ItemsWriter | Iterable[bytes | str] | None = None,
+) -> WriteOutcome:
     """Add a run to the store (or replace the run with the same id), safely across processes.
 
     The items file is written first, then the summary joins the index, all under the store lock.
@@ -136,29 +146,34 @@ def write_run(path: str | os.PathLike[str], record: RunRecord) -> WriteOutcome:
     ``<stem>.recovered-<run_id>.json`` beside it; the outcome says so.
 
     :param path: the store path; missing parent directories are created.
-    :param record: the finished run, with its items.
+    :param record: the finished run; its items are written unless ``items`` is given.
+    :param items: the items instead, as one-line JSON texts in dataset order, or as an
+        :class:`~pytest_datasetrun.store.itemsfile.ItemsWriter` that holds them already.
     :returns: where the run was written.
     :raises StoreError: the store cannot be locked or written, or the run id is not valid.
     """
     check_run_id(record.run_id)
     store = Path(path)
-    # Serialise before taking the lock: for 100k items this is most of the cost.
-    items = _ITEMS.dump_json(record.items, fallback=repr)
     summary = _summary(record)
     _make_dirs(store.parent)
+    if items is None:
+        items = (_ITEM.dump_json(item, fallback=repr) for item in record.items)
     with _locked(store):
-        reason = _unreadable_reason(store)
+        data, reason = _read_index(store)
         target = (
             store.with_name(f"{store.stem}.recovered-{record.run_id}.json") if reason else store
         )
-        items_file = items_path(target, record.run_id)
+        destination = items_path(target, record.run_id)
         try:
-            _atomic_write(items_file, items)
-            _index_run(target, summary)
+            if isinstance(items, ItemsWriter):
+                items.commit(destination, _file_mode(destination))
+            else:
+                write_items_file(destination, items, _file_mode(destination))
+            _index_run(target, None if reason else data, summary)
         except BaseException as exc:
             # The index does not list the run: its items file would be an orphan.
             with contextlib.suppress(OSError):
-                items_file.unlink(missing_ok=True)
+                destination.unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 raise StoreError(
                     f"cannot write run {record.run_id} to store {target}: {exc}"
@@ -216,7 +231,7 @@ class RunStore:
         if path is not None:
             return load_run_file(path).run_id
         self._require_exists()
-        return resolve_ref(ref, self.runs(), store=self.path)
+        return resolve_ref(ref, self._names(self._documents()), store=self.path)
 
     def get(self, ref: str, *, with_items: bool = True) -> RunRecord:
         """The run a reference names.
@@ -230,9 +245,11 @@ class RunStore:
         if path is not None:
             return load_run_file(path)
         self._require_exists()
-        runs = self.runs()
-        run_id = resolve_ref(ref, runs, store=self.path)
-        record = next(run for run in runs if run.run_id == run_id)
+        documents = self._documents()
+        names = self._names(documents)
+        run_id = resolve_ref(ref, names, store=self.path)
+        doc_id = next(name.doc_id for name in names if name.run_id == run_id)
+        record = self._summary(doc_id, documents[doc_id])
         if with_items:
             record.items = self.items(run_id)
         return record
@@ -244,19 +261,60 @@ class RunStore:
         :returns: the items.
         :raises StoreError: the run's items file is missing or cannot be read.
         """
+        return list(self.iter_items(run_id))
+
+    def iter_items(self, run_id: str) -> Iterator[ItemResult]:
+        """The items of one run, in dataset order, read and validated one at a time.
+
+        :param run_id: a full run id.
+        :returns: an iterator over the items.
+        :raises StoreError: the run's items file is missing or cannot be read.
+        """
+        path = items_path(self.path, run_id)
+        for raw in self.iter_raw_items(run_id):
+            try:
+                yield _ITEM.validate_python(raw)
+            except ValidationError as exc:
+                raise StoreError(
+                    f"the items of run {run_id} cannot be read from {path}: {exc}"
+                ) from None
+
+    def iter_raw_items(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """The items of one run as parsed JSON objects (not validated), one at a time.
+
+        :param run_id: a full run id.
+        :returns: an iterator over the items' JSON objects.
+        :raises StoreError: the run's items file is missing or cannot be read.
+        """
         path = items_path(self.path, run_id)
         try:
-            with _gc_paused():
-                return _ITEMS.validate_json(path.read_bytes())
+            yield from iter_items_file(path)
         except FileNotFoundError:
             raise StoreError(
                 f"the items of run {run_id} are missing: {path} does not exist "
                 f"(the store index {self.path} still lists the run)"
             ) from None
-        except (OSError, ValidationError) as exc:
+        except (OSError, ValueError) as exc:
             raise StoreError(
                 f"the items of run {run_id} cannot be read from {path}: {exc}"
             ) from None
+
+    def _names(self, documents: Mapping[str, Any]) -> list[RunName]:
+        """Id and name of every run, oldest first, validating only the summaries that look odd.
+
+        Like :meth:`runs`, a document without a valid run id is skipped with a warning.
+        """
+        names = []
+        for doc_id, doc in documents.items():
+            run_id = doc.get("run_id")
+            if isinstance(run_id, str) and _RUN_ID.fullmatch(run_id):
+                names.append(RunName(run_id, str(doc.get("name", "")), doc_id))
+                continue
+            try:
+                self._summary(doc_id, doc)
+            except StoreError as exc:
+                warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=3)
+        return sorted(names, key=lambda name: name.run_id)
 
     def _require_exists(self) -> None:
         if not self.path.exists():
@@ -299,25 +357,28 @@ def _summary(record: RunRecord) -> dict[str, Any]:
         return record.model_dump(mode="json", exclude={"items"}, fallback=repr)
 
 
-def _index_run(store: Path, summary: dict[str, Any]) -> None:
-    # A fresh TinyDB per write: instances cache ``_next_id``, which is stale once another
-    # process has written. We hold the store lock, so nobody writes in between.
-    with TinyDB(store, storage=AtomicJSONStorage) as db:
-        table = db.table(_TABLE)
-        same = Query().run_id == summary["run_id"]
-        existing = [doc.doc_id for doc in table.search(same)]
-        if existing:
-            table.remove(doc_ids=existing)
-        table.insert(summary)
+def _index_run(store: Path, data: dict[str, Any] | None, summary: dict[str, Any]) -> None:
+    """Put ``summary`` into the index ``data`` (as read under the lock) and write it once.
+
+    The file stays a TinyDB database: table ``runs``, documents keyed by their id, the next id
+    one above the largest, as ``Table.insert`` would do after removing the run's old summary.
+    """
+    data = data if data is not None else {}
+    table = data.setdefault(_TABLE, {})
+    for doc_id in [key for key, doc in table.items() if doc.get("run_id") == summary["run_id"]]:
+        del table[doc_id]
+    next_id = max((int(doc_id) for doc_id in table), default=0) + 1
+    table[str(next_id)] = summary
+    _atomic_write(store, dumps(data))
 
 
-def _unreadable_reason(store: Path) -> str:
-    """Why an existing store cannot be read ('' when it can, or when it does not exist)."""
+def _read_index(store: Path) -> tuple[dict[str, Any] | None, str]:
+    """The index as read once under the lock, and why it cannot be read ('' when it can)."""
     try:
         data = AtomicJSONStorage(store).read()
     except (OSError, ValueError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return _shape_problem(data)
+        return None, f"{type(exc).__name__}: {exc}"
+    return data, _shape_problem(data)
 
 
 def _shape_problem(data: object) -> str:
@@ -364,19 +425,6 @@ def _lock_timeout() -> float:
     return value if value >= 0 else LOCK_TIMEOUT_S
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Parsing 100k items allocates millions of objects, all reachable: the cyclic GC would
-    # walk them again and again for nothing (measured: 4x slower reads).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _make_dirs(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -398,7 +446,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _file_mode(path: Path) -> int:
@@ -415,14 +463,3 @@ def _umask() -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     return umask
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; directories cannot be opened on Windows.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    with contextlib.suppress(OSError):
-        os.fsync(fd)
-    os.close(fd)
