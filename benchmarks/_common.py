@@ -4,7 +4,9 @@ Every measurement is a fresh subprocess, wall-clock timed from the parent with
 ``time.perf_counter``; its CPU time (user + system, the process and every descendant it reaped)
 comes with it. Its peak memory comes from ``os.wait4``: on Linux the ``ru_maxrss`` of a
 reaped child is the largest resident set of that child *or any descendant it reaped* (so, for
-``-n 2``, the largest of the controller and its two workers, not their sum).
+``-n 2``, the largest of the controller and its two workers, not their sum). The peak of the
+*sum* over the process tree comes from sampling ``/proc`` (PSS, so pages a forked child shares
+with its parent count once) every 50 ms while the run goes on.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Run:
     maxrss_kb: int
     returncode: int
     output: str
+    tree_rss_kb: int = 0
 
 
 @dataclass
@@ -104,6 +107,11 @@ class Measurement:
     def maxrss_mb(self) -> float:
         return statistics.median(run.maxrss_kb for run in self.runs) / 1024
 
+    @property
+    def tree_rss_mb(self) -> float:
+        """Peak of the summed PSS of the process tree (sampled; 0 where /proc is missing)."""
+        return statistics.median(run.tree_rss_kb for run in self.runs) / 1024
+
 
 def run_process(
     cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600
@@ -114,11 +122,65 @@ def run_process(
         proc = subprocess.Popen(
             list(cmd), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=_env(env)
         )
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
         status, usage = _wait(proc, timeout)
+        sampler.stop()
         wall = time.perf_counter() - started
         out.seek(0)
         text = out.read()
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, status, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, cpu, usage.ru_maxrss, status, text, sampler.peak_kb)
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process and all its descendants from ``/proc``."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_kb = max(self.peak_kb, sum(map(_rss_kb, _tree(self.pid))))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo += [int(child) for child in handle.read().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _rss_kb(pid: int) -> int:
+    """The process's proportional set size: shared pages (a forked child's) split, not doubled."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * _PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, os.struct_rusage]:

@@ -8,8 +8,9 @@ three checks (exact match, contains, a custom ``length_ok``). The plugin side is
 --scorer length_ok``, with ``--no-run-store`` and with the run store on (a fresh store every run);
 the plain side is ``pytest test_plain.py`` over the rows loaded from the same file. Each runs
 serially and with ``-n 2``. ``µs/item`` is ``(wall - pytest start-up) / rows``, start-up being
-an empty run of one trivial test, measured in the same session. The full mode also reports the
-peak RSS at 100,000 rows.
+an empty run of one trivial test, measured in the same session. The full mode also reports a
+scaling table (1k, 10k, 50k, 100k rows) with wall time and peak RSS, serial and ``-n 2``: the
+largest single process and the sum over the process tree (controller and workers).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from _common import (  # noqa: E402 - the sibling module, found through the path
 
 __all__ = ("main", "run", "make_projects")
 
-ROWS, QUICK_ROWS, MEMORY_ROWS = 10_000, 1_000, 100_000
+ROWS, QUICK_ROWS = 10_000, 1_000
+SCALING_ROWS = (1_000, 10_000, 50_000, 100_000)
 
 # The same source on both sides: the target and the custom scorer, as plain functions.
 FUNCTIONS = '''
@@ -181,20 +183,37 @@ def time_table(measurements: list[Measurement], startup: Measurement, mode: str,
     return table([f"{mode}", "wall", "CPU", "µs/item", "vs plain (wall)", "vs plain (CPU)"], lines)
 
 
-def memory_table(by_mode: dict[str, list[Measurement]], rows: int) -> str:
+def scaling_table(by_rows: dict[int, list[Measurement]], mode: str) -> str:
+    """Per size: wall and peak RSS (largest process, and summed over the tree) beside plain's."""
     lines = []
-    for measurements in by_mode.values():
+    for rows, measurements in by_rows.items():
         plain = measurements[0]
         lines += [
             [
-                m.label,
-                f"{m.maxrss_mb:,.0f} MB",
-                ratio(m.maxrss_mb, plain.maxrss_mb),
+                f"{rows:,}",
+                m.label.removesuffix(" " + mode),
                 f"{m.wall_s:.1f} s",
+                ratio(m.wall_s, plain.wall_s),
+                f"{m.maxrss_mb:,.0f} MiB",
+                f"{m.tree_rss_mb:,.0f} MiB",
+                ratio(m.tree_rss_mb, plain.tree_rss_mb),
+                f"{m.tree_rss_mb * 1024 / rows:,.1f}",
             ]
             for m in measurements
         ]
-    return table([f"run ({rows:,} rows)", "peak RSS", "vs plain", "wall"], lines)
+    headers = [f"rows ({mode})", "run", "wall", "vs plain", "peak RSS (largest process)",
+               "peak PSS (tree sum)", "vs plain (tree)", "KiB/row (tree)"]  # fmt: skip
+    return table(headers, lines, align="rlrrrrrr")
+
+
+def scaling(root: Path, mode: str) -> dict[int, list[Measurement]]:
+    """Plain and plugin + store at each size, one run each after a warm-up of the smallest."""
+    by_rows = {}
+    for rows in SCALING_ROWS:
+        projects = make_projects(root / f"scaling-{mode.replace(' ', '')}", rows)
+        configs = [c for c in item_configs(projects, rows, mode) if "--no-run-store" not in c.label]
+        by_rows[rows] = measure(configs, 1, warmup=rows == SCALING_ROWS[0])
+    return by_rows
 
 
 def run(root: Path, repeat: int, quick: bool) -> str:
@@ -212,19 +231,15 @@ def run(root: Path, repeat: int, quick: bool) -> str:
         "process tree; µs/item = (wall - start-up) / rows; target: plugin within 1.3x of plain.",
     ]
     if not quick:
-        memory = make_projects(root, MEMORY_ROWS)
-        by_mode = {
-            mode: measure(item_configs(memory, MEMORY_ROWS, mode), 1, warmup=False)
-            for mode in MODES
-        }
+        out += ["", "### Scaling: wall time and peak memory (one run each)"]
+        for mode in MODES:
+            out += ["", scaling_table(scaling(root, mode), mode)]
         out += [
             "",
-            f"### Peak memory at {MEMORY_ROWS:,} rows (one run each)",
-            "",
-            memory_table(by_mode, MEMORY_ROWS),
-            "",
-            "Peak RSS is the largest single process of the tree (for `-n 2`: the controller or a "
-            "worker, whichever is larger), from `os.wait4`.",
+            "Largest process: `ru_maxrss` from `os.wait4` (for `-n 2` the controller or a worker, "
+            "whichever is larger). Tree sum: the peak of the summed PSS (proportional set size) of "
+            "the pytest process and all its descendants, sampled from `/proc` every 50 ms; "
+            "target: within 1.3x of plain.",
         ]
     return "\n".join(out)
 

@@ -82,7 +82,9 @@ def parse_gates(
     return GateSpec(minimums, rate, count, share)
 
 
-def evaluate_gates(record: RunRecord, spec: GateSpec) -> list[GateResult]:
+def evaluate_gates(
+    record: RunRecord, spec: GateSpec, *, item_errors: int | None = None
+) -> list[GateResult]:
     """Check every gate of ``spec`` on a finished run.
 
     A gate on a scorer that did not run, or produced no value, fails with a detail saying so.
@@ -90,6 +92,8 @@ def evaluate_gates(record: RunRecord, spec: GateSpec) -> list[GateResult]:
     :param record: the run, with its items when ``--max-errors`` is checked (else the
         record's counts are used).
     :param spec: the gates.
+    :param item_errors: the number of items with an error (:func:`item_has_error`), when the
+        record comes without its items (counted while they streamed in).
     :returns: one :class:`~pytest_datasetrun.record.run.GateResult` per gate, in option order.
     """
     target_errors = str(record.options.get("target_errors", "zero"))
@@ -101,7 +105,7 @@ def evaluate_gates(record: RunRecord, spec: GateSpec) -> list[GateResult]:
     if spec.min_pass_rate is not None:
         results.append(_pass_rate(record, spec.min_pass_rate))
     if spec.max_errors is not None or spec.max_error_rate is not None:
-        results.append(_errors(record, spec))
+        results.append(_errors(record, spec, item_errors))
     return results
 
 
@@ -229,8 +233,10 @@ def _pass_rate(record: RunRecord, minimum: float) -> GateResult:
     return GateResult(gate=gate, value=rate, limit=limit, passed=passed, detail=detail)
 
 
-def _errors(record: RunRecord, spec: GateSpec) -> GateResult:
-    if record.items:
+def _errors(record: RunRecord, spec: GateSpec, item_errors: int | None = None) -> GateResult:
+    if item_errors is not None:
+        errors, selected = item_errors, record.counts.selected
+    elif record.items:
         errors, selected = sum(map(item_has_error, record.items)), len(record.items)
     else:
         errors, selected = record.counts.errored, record.counts.selected

@@ -16,6 +16,7 @@ from pytest_datasetrun.errors import DatasetrunError
 
 if TYPE_CHECKING:
     from pytest_datasetrun.plugin.context import RunContext
+    from pytest_datasetrun.plugin.spool import SpooledItems
     from pytest_datasetrun.record.run import RunRecord
 
 __all__ = ("RUN_NOT_STORED", "Finished", "finish_run")
@@ -33,38 +34,58 @@ class Finished:
     comparison: Any = None
 
 
-def finish_run(ctx: RunContext, session: pytest.Session, record: RunRecord) -> Finished:
-    """Gate, compare, announce and store the record; set the session's exit status."""
+def finish_run(
+    ctx: RunContext, session: pytest.Session, record: RunRecord, items: SpooledItems | None = None
+) -> Finished:
+    """Gate, compare, announce and store the record; set the session's exit status.
+
+    ``items`` holds the run's items when ``record`` has none: they are read one at a time, and
+    built into models only for what needs them all (baseline comparison, replay and cache
+    summaries, prices, a fallback run file, the run-finished hook).
+    """
     done = Finished()
     config = ctx.config
     from pytest_datasetrun.plugin.sources import record_sources
 
+    if ctx.replay is not None or ctx.iteration.cache_mode != "off":
+        _load(record, items)
     record_sources(ctx, record)
-    gates_failed = _apply_gates(ctx, record, done)
-    regression = _compare_baseline(ctx, record, done)
-    gates_failed = _apply_budgets(ctx, record, done) or gates_failed
+    gates_failed = _apply_gates(ctx, record, done, items)
+    regression = _compare_baseline(ctx, record, done, items)
+    gates_failed = _apply_budgets(ctx, record, done, items) or gates_failed
     if (gates_failed or regression) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         record.exit_status = int(session.exitstatus)
     hook = config.hook
-    for item in record.items:
-        hook.pytest_datasetrun_item_result(result=item, config=config)
-    stored = ctx.options.store is None or _write(ctx, record, done)
+    if hook.pytest_datasetrun_item_result.get_hookimpls():
+        for item in record.items or (items.models() if items is not None else ()):
+            hook.pytest_datasetrun_item_result(result=item, config=config)
+    stored = ctx.options.store is None or _write(ctx, record, done, items)
     if not stored and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = RUN_NOT_STORED
+    if hook.pytest_datasetrun_run_finished.get_hookimpls():
+        _load(record, items)  # the hook is given the complete record
     hook.pytest_datasetrun_run_finished(record=record, config=config)
     return done
 
 
-def _write(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+def _load(record: RunRecord, items: SpooledItems | None) -> None:
+    """Give the record its items as models, for what needs them all at once."""
+    if items is not None and not record.items:
+        record.items = items.load()
+
+
+def _write(ctx: RunContext, record: RunRecord, done: Finished, items: SpooledItems | None) -> bool:
     """Store the record; ``False`` (after saving it to a fallback file if possible) when not."""
     from pytest_datasetrun.store.runstore import write_run
 
     store = ctx.options.store
     assert store is not None
     try:
-        outcome = write_run(store, record)
+        streamed = items.payloads() if items is not None and not record.items else None
+        outcome = write_run(store, record, streamed)
     except (DatasetrunError, OSError) as exc:
+        _load(record, items)  # the fallback run file holds the whole record
         _not_stored(
             ctx, record, done, f"{exc}" if isinstance(exc, DatasetrunError) else f"{store}: {exc}"
         )
@@ -99,7 +120,9 @@ def _not_stored(ctx: RunContext, record: RunRecord, done: Finished, reason: str)
     )
 
 
-def _apply_gates(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+def _apply_gates(
+    ctx: RunContext, record: RunRecord, done: Finished, items: SpooledItems | None
+) -> bool:
     options = ctx.options
     if not (options.fail_under or options.min_pass_rate or options.max_errors):
         return False
@@ -110,11 +133,14 @@ def _apply_gates(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
     except DatasetrunError as exc:
         done.messages.append(f"ERROR: {exc}")
         return True
-    record.gates = evaluate_gates(record, spec)
+    errors = items.item_errors if items is not None and not record.items else None
+    record.gates = evaluate_gates(record, spec, item_errors=errors)
     return any(not gate.passed for gate in record.gates)
 
 
-def _apply_budgets(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+def _apply_budgets(
+    ctx: RunContext, record: RunRecord, done: Finished, items: SpooledItems | None
+) -> bool:
     """Usage totals and cost on the record; budgets added to its gates."""
     from pytest_datasetrun.analysis.budgets import budget_lines, evaluate_budgets, parse_budgets
     from pytest_datasetrun.analysis.costs import apply_costs, parse_prices, usage_summary
@@ -128,8 +154,11 @@ def _apply_budgets(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
     except DatasetrunError as exc:
         done.messages.append(f"ERROR: {exc}")
         return True
+    if prices is not None:
+        _load(record, items)  # each item gets its cost, written with it
     apply_costs(record.items, prices)
-    record.usage = usage_summary(record.items, prices)
+    views = items.views() if items is not None and not record.items else record.items
+    record.usage = usage_summary(views, prices)  # type: ignore[arg-type]
     if not spec:
         return False
     base_cost = None
@@ -153,7 +182,9 @@ def _baseline_cost(ctx: RunContext, prices: Any) -> float | None:
     return usage_summary(base.items, prices)["cost_usd"]
 
 
-def _compare_baseline(ctx: RunContext, record: RunRecord, done: Finished) -> bool:
+def _compare_baseline(
+    ctx: RunContext, record: RunRecord, done: Finished, items: SpooledItems | None
+) -> bool:
     options = ctx.options
     if not options.baseline:
         return False
@@ -165,6 +196,7 @@ def _compare_baseline(ctx: RunContext, record: RunRecord, done: Finished) -> boo
         limits = (
             parse_max_regression(list(options.max_regression)) if options.max_regression else None
         )
+        _load(record, items)
         comparison = compare_runs(
             base,
             record,

@@ -1,5 +1,9 @@
-"""The process that writes the run (xdist controller, or the only process): gathers every item's
-result from the reports as they stream in, then builds, gates and stores one run record."""
+"""The process that writes the run (xdist controller, or the only process): takes every item's
+result from the reports as they stream in, then builds, gates and stores one run record.
+
+Results are not kept in memory: each payload goes to a spool file (:mod:`.spool`) and into
+running counts and sums (:class:`~pytest_datasetrun.record.aggregate.RunningAggregates`); models
+are built at the end only for what asks for them (baseline comparison, hooks, ``--repeat``)."""
 
 from __future__ import annotations
 
@@ -12,17 +16,18 @@ from typing import Any
 import pytest
 
 from pytest_datasetrun.plugin.context import RunContext
-from pytest_datasetrun.record.results import ItemResult, from_payload
+from pytest_datasetrun.plugin.spool import ResultSpool, SpooledItems
+from pytest_datasetrun.record.aggregate import RunningAggregates
+from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import (
     DatasetInfo,
     RunRecord,
     ScorerInfo,
     TargetInfo,
-    aggregate_scores,
-    count_items,
     new_run_id,
 )
 from pytest_datasetrun.store.environment import capture_environment
+from pytest_datasetrun.store.itemsfile import loads
 
 __all__ = ("RunRecorder",)
 
@@ -35,8 +40,11 @@ class RunRecorder:
         self.started_clock = time.perf_counter()
         self.run_id = new_run_id(self.started)
         self.selected: list[str] | None = None
-        self.results: dict[str, str] = {}
-        self.fallback: dict[str, ItemResult] = {}
+        self.results = ResultSpool(_spool_dir(ctx))
+        self.sums = RunningAggregates()
+        # nodeid -> (status, dataset path, index, had an error), for the counts and the order
+        self.arrived: dict[str, tuple[str, str, int, bool]] = {}
+        self.fallback: dict[str, tuple[str, str | None, str | None]] = {}
         self.overrides: dict[str, tuple[str, str]] = {}
         self.meta: dict[str, dict[str, Any]] = {}
         self.crashed = False
@@ -82,15 +90,15 @@ class RunRecorder:
         # Taken off the report (the terminal has shown it by now), so one copy lives, here.
         payload = report.__dict__.pop("datasetrun", None)
         if payload is not None:
-            self.results[report.nodeid] = payload
             meta = getattr(report, "datasetrun_meta", None)
             if meta:
                 self.meta.setdefault(meta["dataset"], meta)
             self._pytest_verdict(report, payload)
+            self._arrive(report.nodeid, payload)
             return
         if report.nodeid in self.results:
             if report.when == "teardown" and report.failed:
-                self.overrides[report.nodeid] = ("errored", f"teardown: {_error_text(report)}")
+                self._override(report.nodeid, "errored", f"teardown: {_error_text(report)}")
             return
         if report.nodeid not in self.cases:
             return
@@ -101,6 +109,28 @@ class RunRecorder:
                 self.crashed = True
             self._fallback(report, "errored", _error_text(report))
 
+    def _arrive(self, nodeid: str, payload: str) -> None:
+        """Spool the payload and count the item, with pytest's verdict on it."""
+        data = payload.encode()
+        self.results.add(nodeid, data)
+        item = loads(data)
+        if nodeid in self.overrides:
+            item["status"], item["error"] = self.overrides[nodeid]
+        self.sums.add(item)
+        errored = item.get("status") == "errored" or item.get("error") is not None
+        errored = errored or any(s.get("error") is not None for s in item.get("scores") or ())
+        status = item.get("status", "passed")
+        self.arrived[nodeid] = (status, item.get("dataset", ""), item.get("index", 0), errored)
+
+    def _override(self, nodeid: str, status: str, error: str) -> None:
+        """pytest changed a counted row's outcome (a failing teardown): move it in the counts."""
+        self.overrides[nodeid] = (status, error)
+        old, dataset, index, errored = self.arrived[nodeid]
+        self.sums.statuses[old] -= 1
+        self.sums.statuses[status] = self.sums.statuses.get(status, 0) + 1
+        self.sums.item_errors += status == "errored" and not errored
+        self.arrived[nodeid] = (status, dataset, index, errored or status == "errored")
+
     def _pytest_verdict(self, report: pytest.TestReport, payload: str) -> None:
         """pytest has the last word on a row's outcome: xfail, strict xpass, plugins' changes."""
         if report.skipped and hasattr(report, "wasxfail"):
@@ -110,7 +140,7 @@ class RunRecorder:
 
     def _fallback(self, report: pytest.TestReport, status: str, error: str | None) -> None:
         error_type = "crash" if report.when == "???" else None
-        self.fallback[report.nodeid] = self._row_result(report.nodeid, status, error, error_type)
+        self.fallback[report.nodeid] = (status, error, error_type)
 
     def _row_result(
         self, nodeid: str, status: str, error: str | None = None, error_type: str | None = None
@@ -145,23 +175,25 @@ class RunRecorder:
         if not self.selected and not self.results:
             self.messages.append("no dataset items were selected, so no run was recorded")
             return
-        record = self.build(exitstatus)
+        items = self.items()
+        record = self.build(exitstatus, items)
         self.record = record
-        # The record holds every result now: free the raw payloads before it is written.
-        self.results.clear()
-        self.fallback.clear()
         from pytest_datasetrun.plugin.finish import finish_run
 
-        done = finish_run(self.ctx, session, record)
+        try:
+            done = finish_run(self.ctx, session, record, items)
+        finally:
+            self.results.close()
         self.messages.extend(done.messages)
         self.comparison = done.comparison
 
-    def build(self, exitstatus: int) -> RunRecord:
+    def build(self, exitstatus: int, items: SpooledItems) -> RunRecord:
+        """The run's record: summary, counts and aggregates (its items stay in ``items``)."""
         finished = datetime.now(timezone.utc)
-        items = self._items()
-        counts = count_items(items)
-        interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
         scorers = self._scorer_infos()
+        self.sums.declare_first(scorers)
+        counts = self.sums.counts()
+        interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
         target = self._target_info()
         return RunRecord(
             run_id=self.run_id,
@@ -171,51 +203,63 @@ class RunRecorder:
             finished_at=finished,
             duration_s=round(time.perf_counter() - self.started_clock, 6),
             exit_status=int(exitstatus),
-            datasets=self._dataset_infos(items),
+            datasets=self._dataset_infos(),
             target=target,
             scorers=scorers,
             options={**self.ctx.options.recorded(), **self.ctx.iteration.recorded()},
-            environment=capture_environment(self.config.rootpath, self._workers(items)),
+            environment=capture_environment(self.config.rootpath, self._workers()),
             counts=counts,
-            aggregates=aggregate_scores(items, scorers, self.ctx.options.target_errors),
+            aggregates=self.sums.aggregates(),
             repeats=self._repeats(items),
-            items=items,
         )
 
-    def _workers(self, items: list[ItemResult]) -> int:
+    def _workers(self) -> int:
         requested = getattr(self.config.option, "numprocesses", None)
         if isinstance(requested, int) and _is_xdist_controller(self.config):
             return requested
-        return len({item.worker for item in items if item.worker})
+        return len(self.sums.workers)
 
-    def _repeats(self, items: list[ItemResult]) -> dict[str, Any] | None:
+    def _repeats(self, items: SpooledItems) -> dict[str, Any] | None:
         options = self.ctx.options
         if options.repeat <= 1:
             return None
         from pytest_datasetrun.analysis.repeats import repeat_summary
 
-        return repeat_summary(items, options.repeat, options.repeat_policy)
+        return repeat_summary(items.load(), options.repeat, options.repeat_policy)
 
-    def _items(self) -> list[ItemResult]:
+    def items(self) -> SpooledItems:
+        """Every selected row's result, in dataset order; rows without a payload are counted."""
         order = {str(p): n for n, p in enumerate(self.ctx.options.datasets)}
-        items: list[ItemResult] = []
+        keyed: list[tuple[int, int, str]] = []
         for nodeid in self.selected or list(self.results):
-            payload = self.results.get(nodeid)
-            if payload is not None:
-                item = from_payload(payload)
-                if nodeid in self.overrides:
-                    item.status, item.error = self.overrides[nodeid]  # type: ignore[assignment]
-                items.append(item)
-            elif nodeid in self.fallback:
-                items.append(self.fallback[nodeid])
-            elif nodeid in self.ctx.interrupted:
-                items.append(self._row_result(nodeid, "errored", self.ctx.interrupted[nodeid]))
+            if nodeid in self.arrived:
+                _, dataset, index, _ = self.arrived[nodeid]
             elif nodeid in self.cases:
-                items.append(self._row_result(nodeid, "not_run"))
-        items.sort(key=lambda r: (order.get(r.dataset, len(order)), r.index))
-        return items
+                dataset, index = self.cases[nodeid]
+                status, error, _ = self._row_outcome(nodeid)
+                self.sums.add({"status": status, "dataset": dataset, "error": error})
+            else:
+                continue
+            keyed.append((order.get(dataset, len(order)), index, nodeid))
+        keyed.sort(key=lambda key: key[:2])
+        order = [key[2] for key in keyed]
+        return SpooledItems(
+            self.results, order, self.overrides, self._row_payload, self.sums.item_errors
+        )
 
-    def _dataset_infos(self, items: list[ItemResult]) -> list[DatasetInfo]:
+    def _row_outcome(self, nodeid: str) -> tuple[str, str | None, str | None]:
+        """Status, error and error type of a row that produced no result."""
+        if nodeid in self.fallback:
+            return self.fallback[nodeid]
+        if nodeid in self.ctx.interrupted:
+            return "errored", self.ctx.interrupted[nodeid], None
+        return "not_run", None, None
+
+    def _row_payload(self, nodeid: str) -> bytes:
+        status, error, error_type = self._row_outcome(nodeid)
+        return self._row_result(nodeid, status, error, error_type).model_dump_json().encode()
+
+    def _dataset_infos(self) -> list[DatasetInfo]:
         infos = []
         for path in self.ctx.options.datasets:
             dataset = self.ctx.dataset(path)
@@ -225,7 +269,7 @@ class RunRecorder:
                     name=dataset.name,
                     sha256=dataset.sha256,
                     total=dataset.total,
-                    selected=sum(1 for item in items if item.dataset == str(path)),
+                    selected=self.sums.per_dataset.get(str(path), 0),
                     format=dataset.format,
                 )
             )
@@ -342,3 +386,9 @@ def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
         )
     for message in recorder.messages:
         terminalreporter.write_line(safe_text(message), red=message.startswith("ERROR"))
+
+
+def _spool_dir(ctx: RunContext) -> Path | None:
+    """Where the results wait for the end of the session: beside the store's item files."""
+    store = ctx.options.store
+    return None if store is None else Path(store).parent
