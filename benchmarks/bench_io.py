@@ -9,6 +9,9 @@ with ``-n 2 --max-concurrency 32``. The floor is a bare script making the same c
 process: ``asyncio.gather`` under a ``Semaphore(32)`` for the async target, a
 ``ThreadPoolExecutor(32)`` for the sync one. pytest's own start-up (one trivial test) is measured
 too, so each run can be stated against "floor + start-up" (target: within 1.5x).
+
+A second table runs fast targets, 400 rows sleeping 5 ms, where the plugin's own per-row cost
+shows: ``--max-concurrency 32`` against the same floor (target: within 1.3x of floor + start-up).
 """
 
 from __future__ import annotations
@@ -35,11 +38,11 @@ from _common import (  # noqa: E402 - the sibling module, found through the path
 __all__ = ("main", "run", "make_project")
 
 ROWS, QUICK_ROWS = 400, 100
-DELAY_S = 0.05
+DELAY_S, FAST_DELAY_S = 0.05, 0.005
 CONCURRENCY = 32
 VARIANTS = ("async", "sync")
 
-CONFTEST = f'''"""IO-bound benchmark targets: each call sleeps {DELAY_S * 1000:g} ms."""
+CONFTEST = '''"""IO-bound benchmark targets: each call sleeps {DELAY_MS:g} ms."""
 
 import asyncio
 import time
@@ -59,7 +62,7 @@ def sync_sleep(input):
     return input
 '''
 
-FLOOR = f'''"""The floor: the same calls in one process, {CONCURRENCY} at a time, no pytest."""
+FLOOR = '''"""The floor: the same calls in one process, {CONCURRENCY} at a time, no pytest."""
 
 import asyncio
 import json
@@ -114,12 +117,13 @@ PLUGIN_RUNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def make_project(root: Path, rows: int) -> Path:
-    path = root / f"io-{rows}"
+def make_project(root: Path, rows: int, delay_s: float = DELAY_S) -> Path:
+    path = root / f"io-{rows}-{delay_s * 1000:g}ms"
     path.mkdir(parents=True)
+    fill = {"DELAY_S": delay_s, "DELAY_MS": delay_s * 1000, "CONCURRENCY": CONCURRENCY}
     (path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    (path / "floor.py").write_text(FLOOR, encoding="utf-8")
+    (path / "conftest.py").write_text(CONFTEST.format(**fill), encoding="utf-8")
+    (path / "floor.py").write_text(FLOOR.format(**fill), encoding="utf-8")
     lines = [
         f'{{"id": "q{i:04d}", "input": "row {i}", "expected": "row {i}"}}\n' for i in range(rows)
     ]
@@ -189,12 +193,35 @@ def io_table(
     return table(headers, lines)
 
 
+def fast_table(results: dict[str, list[Measurement]], startup: Measurement) -> str:
+    """Floor, floor + start-up and the plugin with --max-concurrency, for fast targets."""
+    lines: list[list[object]] = []
+    for variant, (floor, plugin) in results.items():
+        base = floor.wall_s + startup.wall_s
+        lines += [
+            [f"floor {variant}", floor.wall, _min_max(floor), f"{floor.cpu_s:.2f} s", ""],
+            [f"floor {variant} + pytest start-up", f"{base:.2f} s", "", "", ""],
+            [plugin.label, plugin.wall, _min_max(plugin), f"{plugin.cpu_s:.2f} s",
+             f"{plugin.wall_s / base:.2f}x"],
+        ]  # fmt: skip
+    return table(["run", "wall (median)", "min–max", "CPU", "vs floor + start-up"], lines)
+
+
+def _min_max(m: Measurement) -> str:
+    walls = [run.wall_s for run in m.runs]
+    return f"{min(walls):.2f}–{max(walls):.2f} s"
+
+
 def run(root: Path, repeat: int, quick: bool) -> str:
     """Measure and return the markdown section."""
     rows = QUICK_ROWS if quick else ROWS
     project = make_project(root, rows)
     startups = dict(zip(MODES, measure(startup_configs(root), repeat), strict=True))
     results = {variant: measure(configs(project, variant, rows), repeat) for variant in VARIANTS}
+    fast = make_project(root, ROWS, FAST_DELAY_S)
+    fast_results = {
+        variant: measure(configs(fast, variant, ROWS)[:2], repeat) for variant in VARIANTS
+    }
     return "\n".join(
         [
             f"### IO-bound: {rows} rows, target sleeps {DELAY_S * 1000:g} ms (median of {repeat})",
@@ -206,6 +233,13 @@ def run(root: Path, repeat: int, quick: bool) -> str:
             f"`--max-concurrency {CONCURRENCY}`. CPU is user + system of the whole process tree. "
             "The sleep-bound minimum is ceil(rows / (workers x concurrency)) x 50 ms, "
             "start-up excluded.",
+            "",
+            f"### Fast targets: {ROWS} rows, target sleeps {FAST_DELAY_S * 1000:g} ms "
+            f"(median of {repeat})",
+            "",
+            fast_table(fast_results, startups["serial"]),
+            "",
+            "Target: `--max-concurrency 32` within 1.3x of floor + start-up.",
         ]
     )
 

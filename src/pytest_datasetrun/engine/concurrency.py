@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -149,11 +150,21 @@ def run_with_timeout(
 
 
 class WorkerPool:
-    """At most ``size`` jobs at once on daemon threads; jobs not yet started can be cancelled."""
+    """At most ``size`` jobs at once on a fixed set of daemon threads; queued jobs can be cancelled.
+
+    Threads start as jobs arrive (never more than ``size``) and then take job after job from one
+    queue: submitting costs a queue put, not a thread start.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._semaphore = threading.BoundedSemaphore(size)
+        self._jobs: queue.SimpleQueue[
+            tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None
+        ]
+        self._jobs = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
 
     @property
@@ -162,21 +173,36 @@ class WorkerPool:
 
     def submit(self, job: Callable[[], R]) -> concurrent.futures.Future[R]:
         future: concurrent.futures.Future[R] = concurrent.futures.Future()
+        with self._lock:
+            if self._idle == 0 and len(self._threads) < self.size:
+                thread = threading.Thread(target=self._serve, name="datasetrun-worker", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._idle -= self._idle > 0
+        self._jobs.put((future, job))
+        return future
 
-        def work() -> None:
-            with self._semaphore:
-                if self._stopping.is_set() or not future.set_running_or_notify_cancel():
-                    if not future.done():
-                        future.cancel()
-                    return
+    def _serve(self) -> None:
+        while True:
+            entry = self._jobs.get()
+            if entry is None:
+                return
+            future, job = entry
+            if self._stopping.is_set() or not future.set_running_or_notify_cancel():
+                if not future.done():
+                    future.cancel()
+            else:
                 try:
                     future.set_result(job())
                 except BaseException as exc:  # noqa: BLE001 - handed back to the waiting item
                     future.set_exception(exc)
-
-        threading.Thread(target=work, name="datasetrun-worker", daemon=True).start()
-        return future
+            with self._lock:
+                self._idle += 1
 
     def shutdown(self) -> None:
         """Stop starting new jobs; running ones are abandoned (their threads are daemons)."""
         self._stopping.set()
+        with self._lock:
+            for _ in self._threads:
+                self._jobs.put(None)

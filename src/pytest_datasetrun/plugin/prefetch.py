@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import itertools
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,8 @@ class PrefetchScheduler(Scheduler):
         self.size = size
         self._futures: dict[str, concurrent.futures.Future[Outcome]] = {}
         self._positions: dict[str, int] | None = None
+        self._cursor = 0  # serial: the next item of session.items to consider for prefetching
+        self._skip: dict[str, bool] = {}  # xdist: skip markers resolved once per row
         self._queue = _xdist_queue(ctx.config)
         self._lock = threading.RLock()
 
@@ -81,11 +84,12 @@ class PrefetchScheduler(Scheduler):
                 self._submit(current, kwargs)
             if session.shouldfail or session.shouldstop:
                 return
-            for upcoming in self._upcoming(current):
-                if len(self._futures) >= self.size:
+            upcoming = self._upcoming(current)
+            while len(self._futures) < self.size:
+                candidate = next(upcoming, None)
+                if candidate is None:
                     break
-                if upcoming.nodeid not in self._futures:
-                    self._submit(upcoming, kwargs)
+                self._submit(candidate, kwargs)
 
     def _submit(self, item: DatasetCase, kwargs: dict[str, Any]) -> None:
         if self._queue is not None:
@@ -93,19 +97,32 @@ class PrefetchScheduler(Scheduler):
         self._futures[item.nodeid] = self.pool.submit(lambda: self.evaluate(item, kwargs))
 
     def _upcoming(self, current: DatasetCase) -> Iterator[DatasetCase]:
-        from pytest_datasetrun.plugin.nodes import DatasetCase
-
-        items = current.session.items
+        """Rows after ``current`` to prefetch, not yet submitted, each looked at once (serial)."""
         if self._queue is not None:
-            indices = self._queue.upcoming()
-        else:
-            if self._positions is None:
-                self._positions = {it.nodeid: i for i, it in enumerate(items)}
-            start = self._positions.get(current.nodeid, len(items)) + 1
-            indices = range(start, min(len(items), start + self.size * _LOOKAHEAD_FACTOR))
-        for index in indices:
+            yield from self._upcoming_on_worker(current)
+            return
+        items = current.session.items
+        if self._positions is None:
+            self._positions = {it.nodeid: i for i, it in enumerate(items)}
+        position = self._positions.get(current.nodeid, len(items))
+        self._cursor = max(self._cursor, position + 1)
+        limit = min(len(items), position + 1 + self.size * _LOOKAHEAD_FACTOR)
+        while self._cursor < limit:
+            candidate = items[self._cursor]
+            self._cursor += 1
+            if _prefetchable(candidate) and candidate.nodeid not in self._futures:
+                yield candidate
+
+    def _upcoming_on_worker(self, current: DatasetCase) -> Iterator[DatasetCase]:
+        assert self._queue is not None
+        items = current.session.items
+        for index in self._queue.upcoming(self.size * _LOOKAHEAD_FACTOR):
             candidate = items[index]
-            if isinstance(candidate, DatasetCase) and not _skip_marked(candidate):
+            if candidate.nodeid in self._futures:
+                continue
+            if candidate.nodeid not in self._skip:
+                self._skip[candidate.nodeid] = not _prefetchable(candidate)
+            if not self._skip[candidate.nodeid]:
                 yield candidate
 
     def release(self, nodeid: str) -> None:
@@ -124,9 +141,13 @@ class PrefetchScheduler(Scheduler):
             self._futures.clear()
 
 
-def _skip_marked(item: pytest.Item) -> bool:
-    """Rows that may never run their call are evaluated only when reached."""
-    return any(item.get_closest_marker(name) is not None for name in ("skip", "skipif", "xfail"))
+def _prefetchable(item: pytest.Item) -> bool:
+    """A dataset row without skip markers: rows that may never run their call wait their turn."""
+    from pytest_datasetrun.plugin.nodes import DatasetCase
+
+    if not isinstance(item, DatasetCase):
+        return False
+    return not any(item.get_closest_marker(name) for name in ("skip", "skipif", "xfail"))
 
 
 class _XdistQueue:
@@ -155,9 +176,10 @@ class _XdistQueue:
     def claim(self, nodeid: str) -> None:
         self.claimed.add(nodeid)
 
-    def upcoming(self) -> list[int]:
+    def upcoming(self, limit: int) -> list[int]:
+        """The next ``limit`` indices this worker will run (the queue is not copied whole)."""
         with self.interactor.torun.lock() as queue:
-            pending = [self.interactor.nextitem_index, *queue]
+            pending = [self.interactor.nextitem_index, *itertools.islice(queue, limit)]
         return [index for index in pending if isinstance(index, int)]
 
 
