@@ -5,7 +5,6 @@ Everything public is re-exported here; the modules behind it are private.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 __all__ = (
@@ -27,11 +26,6 @@ __all__ = (
     "run_dataset",
     "rescore_run",
 )
-
-try:
-    __version__ = version("pytest-datasetrun")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 from pytest_datasetrun.engine.scorer import Scorer, scorer
 from pytest_datasetrun.engine.targets import Target, target
@@ -62,6 +56,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs ~40 ms: paid only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("pytest-datasetrun")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0+unknown"
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_datasetrun' has no attribute {name!r}")
