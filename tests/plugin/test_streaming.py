@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from pytest_datasetrun.analysis.gates import item_has_error
 from pytest_datasetrun.record.aggregate import RunningAggregates
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
@@ -76,16 +78,17 @@ def pytest_datasetrun_run_finished(record, config):
     assert project.calls()[-1] == {"items": ids, "record": ids}
 
 
-def test_running_aggregates_match_aggregate_scores_exactly():
+@pytest.mark.parametrize("target_errors", ["zero", "exclude"])
+def test_running_aggregates_match_aggregate_scores_exactly(target_errors):
     """Exact sums: the same mean, min, max and stdev (to the last bit) as the statistics module."""
     rng = random.Random(15)
     infos = [ScorerInfo(id="declared", name="Declared", threshold=0.5)]
     for _ in range(100):
         items = [_random_item(rng, i) for i in range(rng.randint(0, 40))]
-        sums = RunningAggregates(infos)
+        sums = RunningAggregates(infos, target_errors)
         for item in items:
             sums.add(item.model_dump(mode="json"))
-        assert sums.aggregates() == aggregate_scores(items, infos)
+        assert sums.aggregates() == aggregate_scores(items, infos, target_errors)
         assert sums.counts() == count_items(items)
         assert sums.item_errors == sum(map(item_has_error, items))
 
@@ -104,4 +107,6 @@ def _random_item(rng: random.Random, i: int) -> ItemResult:
                 ScorerResult(id=sid, name=sid, value=value, passed=rng.choice([True, False, None]))
             )
     status = rng.choice(["passed", "failed", "errored", "skipped"])
+    if status == "errored" and rng.random() < 0.7:  # the target failed: no scores, an error
+        return ItemResult(item_id=f"i{i}", status=status, error="target raised")
     return ItemResult(item_id=f"i{i}", status=status, scores=scores)

@@ -1,9 +1,10 @@
 """The process that writes the run (xdist controller, or the only process): takes every item's
 result from the reports as they stream in, then builds, gates and stores one run record.
 
-Results are not kept in memory: each payload goes to a spool file (:mod:`.spool`) and into
-running counts and sums (:class:`~pytest_datasetrun.record.aggregate.RunningAggregates`); models
-are built at the end only for what asks for them (baseline comparison, hooks, ``--repeat``)."""
+Results are not kept in memory: each payload goes to a spool file (:mod:`.spool`) as it arrives.
+At the end one pass over the spool, in dataset order, computes the counts and per-scorer figures
+with running sums (:class:`~pytest_datasetrun.record.aggregate.RunningAggregates`); models are
+built only for what asks for them (baseline comparison, hooks, ``--repeat``, prices)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,6 @@ class RunRecorder:
         self.selected: list[str] | None = None
         self.results = ResultSpool(_spool_dir(ctx))
         self.sums = RunningAggregates()
-        # nodeid -> (status, dataset path, index, had an error), for the counts and the order
-        self.arrived: dict[str, tuple[str, str, int, bool]] = {}
         self.fallback: dict[str, tuple[str, str | None, str | None]] = {}
         self.overrides: dict[str, tuple[str, str]] = {}
         self.meta: dict[str, dict[str, Any]] = {}
@@ -94,11 +93,11 @@ class RunRecorder:
             if meta:
                 self.meta.setdefault(meta["dataset"], meta)
             self._pytest_verdict(report, payload)
-            self._arrive(report.nodeid, payload)
+            self.results.add(report.nodeid, payload.encode())
             return
         if report.nodeid in self.results:
             if report.when == "teardown" and report.failed:
-                self._override(report.nodeid, "errored", f"teardown: {_error_text(report)}")
+                self.overrides[report.nodeid] = ("errored", f"teardown: {_error_text(report)}")
             return
         if report.nodeid not in self.cases:
             return
@@ -108,28 +107,6 @@ class RunRecorder:
             if report.when == "???":
                 self.crashed = True
             self._fallback(report, "errored", _error_text(report))
-
-    def _arrive(self, nodeid: str, payload: str) -> None:
-        """Spool the payload and count the item, with pytest's verdict on it."""
-        data = payload.encode()
-        self.results.add(nodeid, data)
-        item = loads(data)
-        if nodeid in self.overrides:
-            item["status"], item["error"] = self.overrides[nodeid]
-        self.sums.add(item)
-        errored = item.get("status") == "errored" or item.get("error") is not None
-        errored = errored or any(s.get("error") is not None for s in item.get("scores") or ())
-        status = item.get("status", "passed")
-        self.arrived[nodeid] = (status, item.get("dataset", ""), item.get("index", 0), errored)
-
-    def _override(self, nodeid: str, status: str, error: str) -> None:
-        """pytest changed a counted row's outcome (a failing teardown): move it in the counts."""
-        self.overrides[nodeid] = (status, error)
-        old, dataset, index, errored = self.arrived[nodeid]
-        self.sums.statuses[old] -= 1
-        self.sums.statuses[status] = self.sums.statuses.get(status, 0) + 1
-        self.sums.item_errors += status == "errored" and not errored
-        self.arrived[nodeid] = (status, dataset, index, errored or status == "errored")
 
     def _pytest_verdict(self, report: pytest.TestReport, payload: str) -> None:
         """pytest has the last word on a row's outcome: xfail, strict xpass, plugins' changes."""
@@ -176,6 +153,9 @@ class RunRecorder:
             self.messages.append("no dataset items were selected, so no run was recorded")
             return
         items = self.items()
+        self.sums = RunningAggregates(self._scorer_infos(), self.ctx.options.target_errors)
+        items.scan(self.sums.add)  # in dataset order: the figures aggregate_scores gives
+        items.item_errors = self.sums.item_errors
         record = self.build(exitstatus, items)
         self.record = record
         from pytest_datasetrun.plugin.finish import finish_run
@@ -191,7 +171,6 @@ class RunRecorder:
         """The run's record: summary, counts and aggregates (its items stay in ``items``)."""
         finished = datetime.now(timezone.utc)
         scorers = self._scorer_infos()
-        self.sums.declare_first(scorers)
         counts = self.sums.counts()
         interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
         target = self._target_info()
@@ -228,23 +207,21 @@ class RunRecorder:
         return repeat_summary(items.load(), options.repeat, options.repeat_policy)
 
     def items(self) -> SpooledItems:
-        """Every selected row's result, in dataset order; rows without a payload are counted."""
+        """Every selected row's result (spooled or made from the row), in dataset order."""
         order = {str(p): n for n, p in enumerate(self.ctx.options.datasets)}
         keyed: list[tuple[int, int, str]] = []
         for nodeid in self.selected or list(self.results):
-            if nodeid in self.arrived:
-                _, dataset, index, _ = self.arrived[nodeid]
-            elif nodeid in self.cases:
+            if nodeid in self.cases:
                 dataset, index = self.cases[nodeid]
-                status, error, _ = self._row_outcome(nodeid)
-                self.sums.add({"status": status, "dataset": dataset, "error": error})
+            elif nodeid in self.results:  # not among the collected ids: its payload says where
+                item = loads(self.results.read(nodeid))
+                dataset, index = item.get("dataset", ""), item.get("index", 0)
             else:
                 continue
             keyed.append((order.get(dataset, len(order)), index, nodeid))
         keyed.sort(key=lambda key: key[:2])
-        order = [key[2] for key in keyed]
         return SpooledItems(
-            self.results, order, self.overrides, self._row_payload, self.sums.item_errors
+            self.results, [key[2] for key in keyed], self.overrides, self._row_payload
         )
 
     def _row_outcome(self, nodeid: str) -> tuple[str, str | None, str | None]:

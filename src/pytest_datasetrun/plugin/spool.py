@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from pydantic import TypeAdapter
 
+from pytest_datasetrun.record.aggregate import LightItem, LightScore
 from pytest_datasetrun.record.results import ItemResult, Usage
 from pytest_datasetrun.store.itemsfile import dumps, loads
 
@@ -107,6 +108,7 @@ class SpooledItems:
         self.overrides = overrides
         self.row_payload = row_payload
         self._models: list[ItemResult] | None = None
+        self._views: list[ItemView] | None = None
 
     def __len__(self) -> int:
         return len(self.order)
@@ -131,7 +133,18 @@ class SpooledItems:
 
     def views(self) -> list[ItemView]:
         """Light views of every item: what run totals (usage, latency) read, nothing more."""
-        return [ItemView.of(loads(payload)) for payload in self.payloads()]
+        if self._views is None:
+            self._views = [ItemView(loads(payload)) for payload in self.payloads()]
+        return self._views
+
+    def scan(self, each: Callable[[dict[str, Any]], object]) -> None:
+        """Call ``each`` with every item's JSON object, in order, keeping the light views."""
+        views = []
+        for payload in self.payloads():
+            item = loads(payload)
+            each(item)
+            views.append(ItemView(item))
+        self._views = views
 
     def load(self) -> list[ItemResult]:
         """Every item as a model, built once and kept (only for what needs them all at once)."""
@@ -140,29 +153,26 @@ class SpooledItems:
         return self._models
 
 
-class ItemView:
-    """The fields of an item that run-level usage totals read (see ``analysis.costs``)."""
+class ItemView(LightItem):
+    """The fields of an item that run totals (usage, latency, judge calls) read."""
 
-    __slots__ = ("cost_usd", "error", "status", "target_duration_s", "usage", "via")
+    __slots__ = ("cost_usd", "repeats", "target_duration_s", "usage", "via")
 
-    def __init__(self, **fields: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, fields.get(name))
-
-    @classmethod
-    def of(cls, item: dict[str, Any]) -> ItemView:
-        """The view of an item's JSON object (its usage, when present, validated)."""
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__(item)
+        self.cost_usd = item.get("cost_usd")
+        self.target_duration_s = item.get("target_duration_s", 0.0)
+        self.via = item.get("via", "target")
         usage = item.get("usage")
-        if usage is not None:
-            usage = _USAGE.validate_python(item["usage"])
-        return cls(
-            cost_usd=item.get("cost_usd"),
-            error=item.get("error"),
-            status=item.get("status", "passed"),
-            target_duration_s=item.get("target_duration_s", 0.0),
-            usage=usage,
-            via=item.get("via", "target"),
-        )
+        self.usage = None if usage is None else _USAGE.validate_python(usage)
+        self.repeats = [_Repeat(repeat) for repeat in item.get("repeats") or ()]
+
+
+class _Repeat:
+    __slots__ = ("scores",)
+
+    def __init__(self, repeat: dict[str, Any]) -> None:
+        self.scores = [LightScore(score) for score in repeat.get("scores") or ()]
 
 
 def overridden(item: dict[str, Any], override: tuple[str, str]) -> dict[str, Any]:

@@ -1,11 +1,12 @@
-"""Counts and per-scorer statistics kept while results stream in, in memory independent of the rows.
+"""Counts and per-scorer statistics of a run computed from its items one at a time.
 
 :class:`RunningAggregates` takes each item as its JSON object (the payload a result travels as)
-and keeps only running sums, so a 1M-row run costs the same memory as a 10-row one. The figures
-are the ones :func:`~pytest_datasetrun.record.run.count_items` and
-:func:`~pytest_datasetrun.record.run.aggregate_scores` compute from the whole list: the mean is
-the correctly rounded exact sum over ``n`` (``statistics.fmean``), the standard deviation is
-computed from exact sums of the values and their squares, as ``statistics.stdev`` does (3.11+).
+and keeps only running sums, so a 1M-row run costs the memory of a 10-row one. Fed the items in
+dataset order it gives exactly what :func:`~pytest_datasetrun.record.run.count_items` and
+:func:`~pytest_datasetrun.record.run.aggregate_scores` compute from the whole list: each row
+enters through the same rule (``run._add``); the mean is the correctly rounded exact sum over
+``n`` (``statistics.fmean``) and the standard deviation comes from exact sums of the values and
+their squares, as ``statistics.stdev`` computes it (Python 3.11+).
 """
 
 from __future__ import annotations
@@ -13,67 +14,47 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from pytest_datasetrun.record.run import Aggregate, Counts, ScorerInfo
+from pytest_datasetrun.record.run import Aggregate, Counts, ScorerInfo, set_pass_rate
+from pytest_datasetrun.record.run import _add as add_row  # the one rule for a row's value
 
-__all__ = ("RunningAggregates", "ScorerSums")
+__all__ = ("ExactValues", "LightItem", "LightScore", "RunningAggregates")
 
 _STATUSES = ("passed", "failed", "errored", "skipped", "not_run")
 
 
-@dataclass
-class ScorerSums:
-    """One scorer's running figures: exact sums by denominator, as ``statistics._ss`` keeps them."""
+class ExactValues:
+    """A scorer's values as exact sums by denominator (as ``statistics._ss`` keeps them)."""
 
-    id: str
-    name: str
-    threshold: float | None = None
-    n: int = 0
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    low: float = math.inf
-    high: float = -math.inf
-    sx: dict[int, int] = field(default_factory=dict)
-    sxx: dict[int, int] = field(default_factory=dict)
+    __slots__ = ("high", "low", "n", "sx", "sxx")
 
-    def add(self, score: Mapping[str, Any]) -> None:
-        """Count one score (a scorer result's JSON object)."""
-        if score.get("error") is not None:
-            self.errors += 1
-            return
-        value = score.get("value")
-        if value is not None:
-            self._add_value(float(value))
-        passed = score.get("passed")
-        if passed is True:
-            self.passed += 1
-        elif passed is False:
-            self.failed += 1
+    def __init__(self) -> None:
+        self.n = 0
+        self.low, self.high = math.inf, -math.inf
+        self.sx: dict[int, int] = {}
+        self.sxx: dict[int, int] = {}
 
-    def _add_value(self, value: float) -> None:
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, value: float) -> None:
         self.n += 1
-        self.low = min(self.low, value)
-        self.high = max(self.high, value)
+        self.low, self.high = min(self.low, value), max(self.high, value)
         num, den = value.as_integer_ratio()
         self.sx[den] = self.sx.get(den, 0) + num
         self.sxx[den] = self.sxx.get(den, 0) + num * num
 
-    def aggregate(self) -> Aggregate:
-        """The :class:`Aggregate` of everything added so far."""
-        agg = Aggregate(id=self.id, name=self.name, threshold=self.threshold)
-        agg.passed, agg.failed, agg.errors, agg.n = self.passed, self.failed, self.errors, self.n
-        if self.n:
-            total = sum((Fraction(num, den) for den, num in self.sx.items()), Fraction(0))
-            agg.mean = float(total) / self.n  # statistics.fmean: fsum(data) / n
-            agg.min, agg.max = self.low, self.high
-            agg.stdev = self._stdev(total) if self.n > 1 else 0.0
-        judged = agg.passed + agg.failed
-        agg.pass_rate = agg.passed / judged if judged else None
-        return agg
+    def summarise(self, agg: Aggregate) -> None:
+        """Set ``n``, ``mean``, ``min``, ``max`` and ``stdev`` as ``run._summarise`` does."""
+        agg.n = self.n
+        if not self.n:
+            return
+        total = sum((Fraction(num, den) for den, num in self.sx.items()), Fraction(0))
+        agg.mean = float(total) / self.n  # statistics.fmean: fsum(data) / n
+        agg.min, agg.max = self.low, self.high
+        agg.stdev = self._stdev(total) if self.n > 1 else 0.0
 
     def _stdev(self, sx: Fraction) -> float:
         sxx = sum((Fraction(num, den * den) for den, num in self.sxx.items()), Fraction(0))
@@ -84,50 +65,74 @@ class ScorerSums:
         return float(exact(mss.numerator, mss.denominator))
 
 
-class RunningAggregates:
-    """Counts, per-dataset selections, workers and per-scorer sums of the items added so far."""
+class LightScore:
+    """The fields of a scorer result that run totals read (metadata only when it has usage)."""
 
-    def __init__(self, scorers: Iterable[ScorerInfo] = ()) -> None:
+    __slots__ = ("error", "id", "metadata", "name", "passed", "threshold", "value")
+
+    def __init__(self, score: Mapping[str, Any]) -> None:
+        self.id = score["id"]
+        self.name = score.get("name", self.id)
+        value = score.get("value")
+        self.value = None if value is None else float(value)
+        self.passed = score.get("passed")
+        self.threshold = score.get("threshold")
+        self.error = score.get("error")
+        metadata = score.get("metadata")
+        self.metadata = metadata if isinstance(metadata, dict) and "usage" in metadata else {}
+
+
+class LightItem:
+    """The fields of an item result the aggregation rule reads, from its JSON object."""
+
+    __slots__ = ("error", "scores", "status")
+
+    def __init__(self, item: Mapping[str, Any]) -> None:
+        self.status = item.get("status", "passed")
+        self.error = item.get("error")
+        self.scores = [LightScore(score) for score in item.get("scores") or ()]
+
+    def score(self, scorer_id: str) -> LightScore | None:
+        """As :meth:`ItemResult.score <pytest_datasetrun.record.results.ItemResult.score>`."""
+        for result in self.scores:
+            if scorer_id in (result.id, result.name):
+                return result
+        return None
+
+
+class RunningAggregates:
+    """Counts, per-dataset selections, workers, item errors and per-scorer aggregates."""
+
+    def __init__(self, scorers: Iterable[ScorerInfo] = (), target_errors: str = "zero") -> None:
+        self.target_errors = target_errors
         self.statuses: dict[str, int] = dict.fromkeys(_STATUSES, 0)
         self.per_dataset: dict[str, int] = {}
         self.workers: set[str] = set()
-        self.scorers: dict[str, ScorerSums] = {}
         self.item_errors = 0
-        for info in scorers:
-            self.declare(info)
-
-    def declare(self, info: ScorerInfo) -> None:
-        """Make sure a declared scorer is reported even with no score, with its declared name."""
-        sums = self.scorers.setdefault(info.id, ScorerSums(info.id, info.name, info.threshold))
-        sums.name, sums.threshold = info.name, info.threshold
-
-    def declare_first(self, scorers: Iterable[ScorerInfo]) -> None:
-        """Declare ``scorers`` and put them first, in this order (then those seen only on items)."""
-        scorers = list(scorers)
-        for info in scorers:
-            self.declare(info)
-        self.scorers = {info.id: self.scorers[info.id] for info in scorers} | self.scorers
+        self._aggregates = {
+            info.id: Aggregate(id=info.id, name=info.name, threshold=info.threshold)
+            for info in scorers
+        }
+        self._values: dict[str, ExactValues] = {}
 
     def add(self, item: Mapping[str, Any]) -> None:
-        """Count one item (an item result's JSON object), with its final status."""
-        status = str(item.get("status", "passed"))
-        self.statuses[status] = self.statuses.get(status, 0) + 1
+        """Count one item (an item result's JSON object, with its final status)."""
+        light = LightItem(item)
+        self.statuses[light.status] = self.statuses.get(light.status, 0) + 1
         dataset = str(item.get("dataset", ""))
         self.per_dataset[dataset] = self.per_dataset.get(dataset, 0) + 1
-        worker = item.get("worker")
-        if worker:
-            self.workers.add(str(worker))
-        scores = item.get("scores") or ()
-        errored = status == "errored" or item.get("error") is not None
-        for score in scores:
-            sums = self.scorers.get(score["id"])
-            if sums is None:
-                sums = self.scorers[score["id"]] = ScorerSums(
-                    score["id"], score.get("name", score["id"]), score.get("threshold")
+        if item.get("worker"):
+            self.workers.add(str(item["worker"]))
+        errored = light.status == "errored" or light.error is not None
+        self.item_errors += errored or any(s.error is not None for s in light.scores)
+        for score in light.scores:
+            if score.id not in self._aggregates:
+                self._aggregates[score.id] = Aggregate(
+                    id=score.id, name=score.name, threshold=score.threshold
                 )
-            sums.add(score)
-            errored = errored or score.get("error") is not None
-        self.item_errors += errored
+        for agg in self._aggregates.values():
+            values = self._values.setdefault(agg.id, ExactValues())
+            add_row(agg, light, values, self.target_errors)  # type: ignore[arg-type]
 
     def counts(self) -> Counts:
         """The item counts, as :func:`~pytest_datasetrun.record.run.count_items` gives them."""
@@ -138,4 +143,10 @@ class RunningAggregates:
 
     def aggregates(self) -> dict[str, Aggregate]:
         """Per-scorer aggregates, as :func:`~pytest_datasetrun.record.run.aggregate_scores`."""
-        return {sid: sums.aggregate() for sid, sums in self.scorers.items()}
+        result = {}
+        for sid, agg in self._aggregates.items():
+            agg = agg.model_copy()
+            self._values.get(sid, ExactValues()).summarise(agg)
+            set_pass_rate(agg, self.target_errors)
+            result[sid] = agg
+        return result

@@ -228,6 +228,11 @@ def _summarise(agg: Aggregate, data: list[float], target_errors: str) -> None:
         agg.min = min(data)
         agg.max = max(data)
         agg.stdev = statistics.stdev(data) if len(data) > 1 else 0.0
+    set_pass_rate(agg, target_errors)
+
+
+def set_pass_rate(agg: Aggregate, target_errors: str) -> None:
+    """``pass_rate`` from the counts: errored rows are in the denominator, as not passed."""
     judged = agg.passed + agg.failed
     left_out = agg.target_errors if target_errors == "exclude" else 0  # zeros are judged
     agg.pass_rate = agg.passed / (judged + agg.errors + left_out) if judged else None
