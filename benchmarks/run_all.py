@@ -10,7 +10,7 @@ Progress goes to stderr, the report to stdout (and to ``--output``). Sections:
 
 1. per-item overhead against a plain ``@pytest.mark.parametrize`` test (``bench_overhead.py``);
 2. IO-bound targets against a bare ``asyncio.gather`` floor (``bench_io.py``);
-3. the run store against ``json.dump`` (``bench_store.py``, run as its own script).
+3. the run store against orjson floors (``bench_store.py``, run as its own script).
 """
 
 from __future__ import annotations
@@ -45,14 +45,14 @@ SECTIONS = ("overhead", "io", "store")
 
 
 def store_section(root: Path, repeat: int, quick: bool) -> str:
-    """``bench_store.py`` runs in its own process (its CLI has no ``--repeat``: 3 or 5 fixed)."""
-    cmd = [PYTHON, str(HERE / "bench_store.py"), "--dir", str(root)]
+    """``bench_store.py`` runs in its own process."""
+    cmd = [PYTHON, str(HERE / "bench_store.py"), "--dir", str(root), "--repeat", str(repeat)]
     if quick:
         cmd.append("--quick")
     result = check(run_process(cmd, HERE), "| items |", "bench_store.py")
     return "\n".join(
         [
-            "### Run store: `write_run` vs `json.dump` (bench_store.py, in-process medians)",
+            "### Run store: every figure beside its orjson floor (bench_store.py)",
             "",
             result.output.strip(),
         ]
