@@ -37,13 +37,12 @@ class ResultSpool:
         self._dirty = False
 
     def _open(self) -> IO[bytes]:
-        directory = self.directory
-        if directory is not None:
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                directory = None  # the system's temp dir; the store write reports the problem
-        self._file = tempfile.TemporaryFile(dir=directory, buffering=_BUFFER)  # noqa: SIM115
+        try:
+            if self.directory is not None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            self._file = tempfile.TemporaryFile(dir=self.directory, buffering=_BUFFER)  # noqa: SIM115
+        except OSError:  # an unwritable store dir: the system's temp dir; the write reports it
+            self._file = tempfile.TemporaryFile(buffering=_BUFFER)  # noqa: SIM115
         return self._file
 
     def __contains__(self, nodeid: object) -> bool:
