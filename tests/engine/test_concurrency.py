@@ -71,7 +71,7 @@ def test_item_timeout_is_a_target_error(project, qa, target, monkeypatch):
     monkeypatch.setenv("DR_SLEEP", "30")
     qa([{"id": "a", "input": "hang"}])
     result = project.run("--dataset=qa.jsonl", f"--target={target}", "--item-timeout=0.2")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     item = project.last_run().items[0]
     assert item.status == "errored" and item.error == "TargetTimeout: timed out after 0.2 s"
 
@@ -88,13 +88,13 @@ def test_only_transient_errors_are_retried_unless_retry_on_widens(project, qa):
     """A ValueError is a bug, not a rate limit: it is not retried unless --retry-on names it."""
     qa([{"id": "a", "input": "raise-bug"}])
     result = project.run("--dataset=qa.jsonl", "--target=echo", "--max-retries=3")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     item = project.last_run().items[0]
     assert item.attempts == 1 and item.error == "ValueError: target exploded on raise-bug"
     result = project.run(
         "--dataset=qa.jsonl", "--target=echo", "--max-retries=2", "--retry-on=ValueError"
     )
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     assert project.last_run().items[0].attempts == 3
     assert project.calls() == ["raise-bug"] * 4
 
@@ -109,7 +109,7 @@ def test_retry_hook_decides(project, qa):
     )
     qa([{"id": "a", "input": "x"}])
     result = project.run("--dataset=qa.jsonl", "--target=flaky", "--max-retries=3")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     assert project.last_run().items[0].attempts == 1
 
 

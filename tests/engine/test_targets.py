@@ -116,7 +116,7 @@ def test_module_attr_reference(kinds):
 def test_workflow_statuses(kinds):
     rows = [{"id": s, "input": s} for s in ["ok", "failed", "tripwire", "suspended", "paused"]]
     result, record = run(kinds, "workflow", rows)
-    result.assert_outcomes(passed=1, failed=4)
+    result.assert_outcomes(passed=1, errors=4)
     assert record.items[0].output == {"answer": 42}
     errors = {i.item_id: i.error for i in record.items[1:]}
     assert (

@@ -22,8 +22,10 @@ def test_failing_gate_fails_a_green_session(project, qa, extra):
         *extra,
     )
     assert result.ret == 1
-    result.assert_outcomes(passed=40)
+    # the rows all passed; the gate is a failed test of its own
+    result.assert_outcomes(passed=40, failed=1)
     result.stdout.fnmatch_lines(["*quality gate*", "*FAIL*exact_match*0.750*0.9*"])
+    result.stdout.fnmatch_lines(["FAILED datasetrun::quality-gate - *exact_match*0.750*"])
     gates = project.last_run().gates
     assert [(g.passed) for g in gates] == [False, True, True]
     assert project.last_run().exit_status == 1

@@ -14,9 +14,9 @@ def test_each_row_is_an_item_with_target_errors_and_scores(project, qa, mode):
         "--scorer-reports=none",
         *mode,
     )
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=2, failed=1, errors=1)
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*FAILED qa.jsonl::q3 - ValueError: target exploded on raise-me*"])
+    result.stdout.fnmatch_lines(["*ERROR qa.jsonl::q3 - ValueError: target exploded on raise-me*"])
     result.stdout.fnmatch_lines(["*FAILED qa.jsonl::q4 - EvaluationFailed: exact_match=0 < 1*"])
     record = project.last_run()
     assert [(i.item_id, i.status) for i in record.items] == [
@@ -41,7 +41,7 @@ def test_target_error_traceback_points_into_user_code(project, qa):
     )
     assert (
         "pytest_datasetrun"
-        not in result.stdout.str().split("FAILURES")[1].split("datasetrun ==")[0]
+        not in result.stdout.str().split("= ERRORS =")[1].split("datasetrun ==")[0]
     )
 
 
@@ -96,7 +96,7 @@ def test_deselect_and_last_failed(project, qa, mode):
     project.run("--dataset=qa.jsonl", "--target=echo", *mode)
     (project.path / "calls.log").unlink()
     rerun = project.run("--dataset=qa.jsonl", "--target=echo", "--lf", *mode)
-    rerun.assert_outcomes(failed=1)
+    rerun.assert_outcomes(errors=1)
     assert project.calls() == ["raise-me"]
 
 
@@ -166,7 +166,7 @@ def test_dataset_and_options_from_ini(project, qa):
         "datasetrun_scorers =\n    exact_match>=1\n"
     )
     result = project.run("--scorer-reports=none")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=2, failed=1, errors=1)
 
 
 def test_dataset_outside_rootdir_warns(project, tmp_path_factory):

@@ -15,6 +15,7 @@ from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
 from pytest_datasetrun.plugin.nodes import DatasetCase, DatasetFile
 from pytest_datasetrun.plugin.options import Options, read_options
 from pytest_datasetrun.plugin.prefetch import make_scheduler
+from pytest_datasetrun.plugin.reporting import RowReporting, annotate_row, tag_scorer_report
 from pytest_datasetrun.plugin.signals import install_stop_signals
 from pytest_datasetrun.record.results import jsonable, to_payload
 
@@ -46,6 +47,7 @@ def activate(config: pytest.Config) -> None:
     install_stop_signals(config)
     _add_dataset_args(config, options.datasets)
     config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
+    config.pluginmanager.register(RowReporting(config), "datasetrun-reporting")
     if not is_worker:
         from pytest_datasetrun.plugin.recorder import RunRecorder
 
@@ -183,12 +185,6 @@ class ItemHooks:
         self.names = {path.name for path in self.paths}
         self.meta_sent: set[str] = set()
         self.reported = 0
-        self.summarising = False
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_terminal_summary(self) -> None:
-        # From here on (short test summary) the plain outcome word reads better than the scores.
-        self.summarising = True
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # The collected tree, and the results as they accumulate, live for the whole session:
@@ -219,13 +215,13 @@ class ItemHooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
-        if (
-            call.when == "call"
-            and isinstance(item, DatasetCase)
-            and not item.stash.get(emitting_key, False)
-        ):
+        if call.when == "call" and isinstance(item, DatasetCase):
+            if item.stash.get(emitting_key, False):
+                tag_scorer_report(report)
+                return report
             outcome = item.stash.get(outcome_key, None)
             if outcome is not None:
+                annotate_row(item, report, outcome.result)
                 report.datasetrun = to_payload(outcome.result)
                 del item.stash[outcome_key]  # the payload is all that is kept
                 self.reported += 1
@@ -258,25 +254,3 @@ class ItemHooks:
                 for s in engine.scorers
             ],
         }
-
-    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
-        payload = getattr(report, "datasetrun", None)
-        if (
-            payload is None
-            or report.when != "call"
-            or config.option.verbose <= 0
-            or self.summarising
-        ):
-            return None
-        if isinstance(report, pytest.SubtestReport) or hasattr(report, "wasxfail"):
-            return None  # pytest's own xfail/xpass words and counts
-        from pytest_datasetrun.report.render import verbose_scores
-
-        word = "PASSED" if report.passed else "FAILED"
-        # The payload is compact JSON (model_dump_json): where the output came from, if not the target.
-        for via in ("cache", "replay"):
-            if f'"via":"{via}"' in payload:
-                word += " (cached)" if via == "cache" else " (replayed)"
-        markup = {"green": True} if report.passed else {"red": True}
-        letter = "." if report.passed else "F"
-        return report.outcome, letter, (f"{word} [{verbose_scores(payload)}]", markup)

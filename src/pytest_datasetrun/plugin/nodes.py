@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pytest_datasetrun.data.dataset import DatasetItem
     from pytest_datasetrun.record.results import ScorerResult
 
-__all__ = ("DatasetFile", "DatasetCase", "CaseFailure")
+__all__ = ("DatasetFile", "DatasetCase", "CaseFailure", "ScorerFailed")
 
 # What pytest's -m expression grammar accepts as a name (digits, dots, dashes, Unicode letters).
 _MARKER_NAME = re.compile(r"^[\w.+\-]+$")
@@ -47,6 +47,13 @@ class CaseFailure(AssertionError):
 # Shown by pytest as "EvaluationFailed: <headline>" in the short summary.
 CaseFailure.__name__ = CaseFailure.__qualname__ = "EvaluationFailed"
 CaseFailure.__module__ = "builtins"
+
+
+class ScorerFailed(CaseFailure):
+    """One scorer's own subtest report (``--scorer-reports``); the row reports the verdict."""
+
+
+ScorerFailed.__module__ = "builtins"
 
 
 class DatasetFile(pytest.File):
@@ -160,9 +167,9 @@ class DatasetCase(pytest.Function):
             for score in chosen:
                 with subtests.test(msg=score.id):
                     if score.error:
-                        raise CaseFailure(safe_text(f"{score.id} errored: {score.error}"))
+                        raise ScorerFailed(safe_text(f"{score.id} errored: {score.error}"))
                     if score.passed is False:
-                        raise CaseFailure(safe_text(_below(score)))
+                        raise ScorerFailed(safe_text(_below(score)))
         finally:
             self.stash[emitting_key] = False
 

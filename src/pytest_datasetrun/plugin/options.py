@@ -212,6 +212,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     ini("datasetrun_target_errors", "zero or exclude.", default="zero")
     ini("datasetrun_regression_correction", "holm or none.", default="holm")
+    ini(
+        "datasetrun_junit_properties",
+        "write each row's scores as <property> elements of its JUnit testcase.",
+        type="bool",
+        default=True,
+    )
 
 
 def dataset_paths(config: pytest.Config) -> list[Path]:

@@ -140,7 +140,8 @@ class RunRecorder:
         )
 
     # -- the record ----------------------------------------------------------------------------
-    @pytest.hookimpl(trylast=True)
+    # tryfirst: the record and its verdicts exist before junitxml writes its file.
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         option = self.config.option
         if (
@@ -166,6 +167,9 @@ class RunRecorder:
             self.results.close()
         self.messages.extend(done.messages)
         self.comparison = done.comparison
+        from pytest_datasetrun.plugin.reporting import report_run_verdicts
+
+        report_run_verdicts(self.config, record, done.comparison)
 
     def build(self, exitstatus: int, items: SpooledItems) -> RunRecord:
         """The run's record: summary, counts and aggregates (its items stay in ``items``)."""
