@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from pytest_datasetrun.store.runstore import DEFAULT_STORE, RunStore, open_store
+from pytest_datasetrun.store.location import STORE_ENV, IniFile, find_ini, resolve_store
+from pytest_datasetrun.store.runstore import RunStore, open_store
 
-__all__ = ("EXIT_OK", "EXIT_REGRESSION", "EXIT_USAGE", "STORE_ENV", "STORE_HELP", "store_from_args")
+__all__ = (
+    "EXIT_OK",
+    "EXIT_REGRESSION",
+    "EXIT_USAGE",
+    "STORE_ENV",
+    "STORE_HELP",
+    "ini_file",
+    "store_from_args",
+)
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
-STORE_ENV = "DATASETRUN_STORE"
-STORE_HELP = f"run store path (default: ${STORE_ENV} or {DEFAULT_STORE})"
+STORE_HELP = (
+    f"run store path (default: ${STORE_ENV}, else datasetrun_store from the pytest ini file, "
+    "else .datasetrun/runs.json beside it; the ini file is found walking up as pytest does)"
+)
+
+
+def ini_file() -> IniFile:
+    """The pytest ini file that applies to the current directory (pytest's rootdir rule)."""
+    return find_ini(Path.cwd())
 
 
 def store_from_args(args: argparse.Namespace) -> RunStore:
-    """The store named by ``--store``, else ``$DATASETRUN_STORE``, else the default.
+    """The store named by ``--run-store``, else ``$DATASETRUN_STORE``, else the ini, else the default.
 
     :param args: the parsed arguments.
-    :returns: the store, relative paths resolved against the current directory.
+    :returns: the store, resolved exactly as pytest resolves it for the same directory.
     """
-    path = getattr(args, "store", None) or os.environ.get(STORE_ENV) or DEFAULT_STORE
-    return open_store(Path(path))
+    ini = ini_file()
+    value = ini.get("datasetrun_store")
+    path = resolve_store(
+        getattr(args, "store", None),
+        ini_value=str(value) if value else None,
+        rootdir=ini.rootdir,
+        cwd=Path.cwd(),
+    )
+    return open_store(path)

@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from pytest_datasetrun.cli import cache, compare, export, rescore, runs
+from pytest_datasetrun.cli import cache, compare, export, prune, rescore, runs
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_USAGE, STORE_HELP
 from pytest_datasetrun.errors import DatasetrunError
 from pytest_datasetrun.report.escape import safe_text
@@ -68,16 +68,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inspect the dataset runs recorded by pytest-datasetrun.",
         epilog="exit codes: 0 ok, 1 regression found (compare), 2 usage error or run not found",
     )
-    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--run-store", "--store", dest="store", metavar="PATH", help=STORE_HELP)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for register in COMMANDS:
         register(subparsers)
     for sub in subparsers.choices.values():
-        try:  # SUPPRESS: an absent subcommand --store keeps the global one
-            sub.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS, help=STORE_HELP)
+        try:  # SUPPRESS: an absent subcommand --run-store keeps the global one
+            sub.add_argument(
+                "--run-store",
+                "--store",
+                dest="store",
+                metavar="PATH",
+                default=argparse.SUPPRESS,
+                help=STORE_HELP,
+            )
         except argparse.ArgumentError:
             pass  # the command defines its own --store
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pytest-datasetrun")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
 
 
 COMMANDS: list[Register] = [
@@ -87,4 +104,5 @@ COMMANDS: list[Register] = [
     compare.register,
     rescore.register,
     cache.register,
+    prune.register,
 ]

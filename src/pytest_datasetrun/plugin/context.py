@@ -88,7 +88,7 @@ class RunContext:
     @property
     def store_path(self) -> Path:
         """The run store this session writes to and reads its baseline from."""
-        return self.options.store or self.config.rootpath / ".datasetrun" / "runs.json"
+        return self.options.store_path
 
     @property
     def registry(self) -> Registry:

@@ -20,6 +20,7 @@ from pytest_datasetrun.plugin.values import (
 __all__ = ("Options", "add_options", "read_options", "dataset_paths", "SCORER_REPORTS")
 
 SCORER_REPORTS = ("failed", "all", "none")
+
 DEFAULT_STORE = ".datasetrun/runs.json"
 
 
@@ -181,21 +182,26 @@ def add_options(parser: pytest.Parser) -> None:
     ini("datasetrun_target", "the target to evaluate.", default="")
     ini("datasetrun_scorers", "scorer specs, one per line.", type="linelist", default=[])
     ini("datasetrun_scorer_reports", "failed, all or none.", default="failed")
-    ini("datasetrun_max_concurrency", "items evaluated at once per process.", default="1")
-    ini("datasetrun_item_timeout", "seconds a target call may take.", default="")
-    ini("datasetrun_max_retries", "retries of a failing target call.", default="0")
+    number = _number_ini(parser)
+    number("datasetrun_max_concurrency", "items evaluated at once per process.", int, "1")
+    number("datasetrun_item_timeout", "seconds a target call may take.", float, "")
+    number("datasetrun_max_retries", "retries of a failing target call.", int, "0")
     ini(
         "datasetrun_retry_on",
         "exception names to retry besides transient errors, one per line.",
         type="linelist",
         default=[],
     )
-    ini("datasetrun_repeat", "repeats per row.", default="1")
+    number("datasetrun_repeat", "repeats per row.", int, "1")
     ini("datasetrun_repeat_policy", "all, majority, any or rate:R.", default="all")
-    ini("datasetrun_store", "run store path, relative to the rootdir.", default=DEFAULT_STORE)
+    ini(
+        "datasetrun_store",
+        f"run store path, relative to the rootdir (default {DEFAULT_STORE}).",
+        default="",
+    )
     ini("datasetrun_fail_under", "SCORER=MIN gates, one per line.", type="linelist", default=[])
-    ini("datasetrun_min_pass_rate", "minimum share of passing items.", default="")
-    ini("datasetrun_max_errors", "maximum errored items, N or N%.", default="")
+    number("datasetrun_min_pass_rate", "minimum share of passing items.", float, "")
+    number("datasetrun_max_errors", "maximum errored items, N or N%.", int, "")
     ini("datasetrun_baseline", "baseline run reference.", default="")
     ini(
         "datasetrun_max_regression",
@@ -203,7 +209,7 @@ def add_options(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
-    ini("datasetrun_significance", "significance level.", default="0.05")
+    number("datasetrun_significance", "significance level.", float, "0.05")
     ini(
         "datasetrun_trust_dataset_imports",
         "let dataset files name code by module:attr import path (true/false).",
@@ -218,6 +224,22 @@ def add_options(parser: pytest.Parser) -> None:
         type="bool",
         default=True,
     )
+
+
+def _number_ini(parser: pytest.Parser) -> Any:
+    """``addini`` for a number: a TOML number in pytest 9's ``[tool.pytest]``, else a string.
+
+    ``str | int`` (pytest >= 9.2) keeps an ini-file value the string it was, so a bad one is
+    reported as written; older pytest takes strings only.
+    """
+
+    def add(name: str, help: str, kind: type, default: str) -> None:
+        try:
+            parser.addini(name, help, type=str | kind, default=default)
+        except (TypeError, ValueError):  # pragma: no cover - pytest < 9.2
+            parser.addini(name, help, default=default)
+
+    return add
 
 
 def dataset_paths(config: pytest.Config) -> list[Path]:
@@ -251,6 +273,7 @@ class Options:
     repeat: int
     repeat_policy: str
     store: Path | None
+    store_path: Path
     run_name: str | None
     fail_under: tuple[str, ...]
     min_pass_rate: str | None
@@ -292,7 +315,14 @@ def read_options(config: pytest.Config) -> Options:
     ``datasetrun_max_concurrency`` for the ini file.
     """
     opt = config.getoption
-    ini = config.getini
+
+    def ini(name: str) -> Any:
+        try:
+            return config.getini(name)
+        except (TypeError, ValueError, pytest.UsageError) as exc:
+            where = config.inipath or "the ini file"
+            raise pytest.UsageError(f"{where}: {name}: {exc}") from None
+
     labels: dict[str, str] = {}
 
     def picked(name: str, ini_name: str) -> tuple[Any, str]:
@@ -306,14 +336,14 @@ def read_options(config: pytest.Config) -> Options:
     def pick(name: str, ini_name: str) -> Any:
         return picked(name, ini_name)[0]
 
-    store: Path | None = None
-    if not opt("no_run_store"):
-        raw_store = opt("run_store")
-        store = (
-            (config.invocation_params.dir / raw_store).resolve()
-            if raw_store
-            else (config.rootpath / ini("datasetrun_store")).resolve()
-        )
+    from pytest_datasetrun.store.location import resolve_store
+
+    store_path = resolve_store(
+        opt("run_store"),
+        ini_value=str(ini("datasetrun_store") or "") or None,
+        rootdir=config.rootpath,
+        cwd=config.invocation_params.dir,
+    )
     policy, policy_label = picked("repeat_policy", "datasetrun_repeat_policy")
     policy = str(policy or "all")
     check_policy(policy, policy_label)
@@ -330,7 +360,8 @@ def read_options(config: pytest.Config) -> Options:
         retry_on=tuple(pick("retry_on", "datasetrun_retry_on")),
         repeat=number(*picked("repeat", "datasetrun_repeat"), int, 1),
         repeat_policy=policy,
-        store=store,
+        store=None if opt("no_run_store") else store_path,
+        store_path=store_path,
         run_name=opt("run_name"),
         fail_under=tuple(pick("fail_under", "datasetrun_fail_under")),
         min_pass_rate=str(pick("min_pass_rate", "datasetrun_min_pass_rate") or "") or None,

@@ -8,7 +8,16 @@ from collections.abc import Sequence
 
 from pytest_datasetrun.report.escape import safe_text
 
-__all__ = ("fit_widths", "marks", "num", "one_line", "render_line", "render_table")
+__all__ = (
+    "display_width",
+    "fit",
+    "fit_widths",
+    "marks",
+    "num",
+    "one_line",
+    "render_line",
+    "render_table",
+)
 
 _GAP = 2  # spaces between columns
 
@@ -29,7 +38,7 @@ def render_table(
     :returns: the table, one line per row plus the header, ending with a newline.
     """
     cells = [[one_line(cell) for cell in row] for row in [headers, *rows]]
-    natural = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    natural = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
     widths = fit_widths(headers, natural, width=width, flexible=flexible)
     return "\n".join(render_line(row, widths) for row in cells) + "\n"
 
@@ -52,7 +61,7 @@ def fit_widths(
     widths = list(natural)
     while sum(widths) + _GAP * (len(widths) - 1) > width:
         widest = max(flexible, key=lambda i: widths[i], default=None)
-        if widest is None or widths[widest] <= max(8, len(headers[widest])):
+        if widest is None or widths[widest] <= max(8, display_width(headers[widest])):
             break
         widths[widest] -= 1
     return widths
@@ -60,7 +69,7 @@ def fit_widths(
 
 def render_line(cells: Sequence[str], widths: Sequence[int]) -> str:
     """One table line (no newline) of cells already made one-line by :func:`one_line`."""
-    return (" " * _GAP).join(_fit(cell, widths[i]) for i, cell in enumerate(cells)).rstrip()
+    return (" " * _GAP).join(fit(cell, widths[i]) for i, cell in enumerate(cells)).rstrip()
 
 
 def one_line(text: object) -> str:
@@ -68,11 +77,31 @@ def one_line(text: object) -> str:
     return safe_text(" ".join(str(text).split()))
 
 
-def _fit(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text.ljust(width)
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: 2 per CJK (East Asian wide) character, 0 per combining mark."""
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return len(text) if width < 0 else width  # < 0: a control character; count it as one
+
+
+def fit(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded (or cut with an ellipsis) to exactly ``width`` terminal columns."""
+    used = display_width(text)
+    if used <= width:
+        pad = " " * (width - used)
+        return pad + text if right else text + pad
+    from wcwidth import wcwidth
+
     ellipsis = "…" if marks()[0] == "✓" else "~"
-    return text[: width - 1] + ellipsis
+    kept, used = [], 0
+    for char in text:
+        columns = max(wcwidth(char), 0)
+        if used + columns > width - 1:
+            break
+        kept.append(char)
+        used += columns
+    return "".join(kept) + ellipsis + " " * (width - 1 - used)
 
 
 def num(value: float | None) -> str:

@@ -53,6 +53,7 @@ __all__ = (
     "WriteOutcome",
     "items_path",
     "check_run_id",
+    "delete_runs",
     "open_store",
     "write_run",
 )
@@ -463,3 +464,27 @@ def _umask() -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     return umask
+
+
+def delete_runs(path: str | os.PathLike[str], run_ids: list[str]) -> int:
+    """Remove runs (their index entries and items files) under the store lock.
+
+    :param path: the store path.
+    :param run_ids: full run ids.
+    :returns: how many index entries were removed.
+    :raises StoreError: the store cannot be read or locked.
+    """
+    store = Path(path)
+    doomed = set(run_ids)
+    with _locked(store):
+        data, reason = _read_index(store)
+        if reason or data is None:
+            raise StoreError(f"run store {store} cannot be read: {reason or 'missing'}")
+        table = data.get(_TABLE, {})
+        removed = [key for key, doc in table.items() if doc.get("run_id") in doomed]
+        for key in removed:
+            del table[key]
+        _atomic_write(store, dumps(data))
+        for run_id in doomed:
+            items_path(store, run_id).unlink(missing_ok=True)
+    return len(removed)
