@@ -108,6 +108,18 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add("--no-run-store", action="store_true", default=False, help="do not write the run.")
     add(
+        "--report-md",
+        metavar="PATH",
+        default=None,
+        help="write a Markdown report of the run (also appended to $GITHUB_STEP_SUMMARY when set).",
+    )
+    add(
+        "--report-html",
+        metavar="PATH",
+        default=None,
+        help="write a self-contained HTML report of the run (needs the 'html' extra: jinja2).",
+    )
+    add(
         "--run-name", metavar="NAME", default=None, help="a name for this run (default: generated)."
     )
     add(

@@ -170,6 +170,9 @@ class RunRecorder:
         from pytest_datasetrun.plugin.reporting import report_run_verdicts
 
         report_run_verdicts(self.config, record, done.comparison)
+        from pytest_datasetrun.plugin.outputs import write_reports
+
+        self.messages.extend(write_reports(self.ctx, record, done.comparison))
 
     def build(self, exitstatus: int, items: SpooledItems) -> RunRecord:
         """The run's record: summary, counts and aggregates (its items stay in ``items``)."""
