@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from pytest_datasetrun.cli import cache, compare, export, prune, rescore, runs
+from pytest_datasetrun.cli import cache, compare, export, prune, report, rescore, runs
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_USAGE, STORE_HELP
 from pytest_datasetrun.errors import DatasetrunError
 from pytest_datasetrun.report.escape import safe_text
@@ -105,4 +105,5 @@ COMMANDS: list[Register] = [
     rescore.register,
     cache.register,
     prune.register,
+    report.register,
 ]
