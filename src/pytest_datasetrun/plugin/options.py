@@ -194,17 +194,17 @@ def add_options(parser: pytest.Parser) -> None:
     ini("datasetrun_target", "the target to evaluate.", default="")
     ini("datasetrun_scorers", "scorer specs, one per line.", type="linelist", default=[])
     ini("datasetrun_scorer_reports", "failed, all or none.", default="failed")
-    number = _number_ini(parser)
-    number("datasetrun_max_concurrency", "items evaluated at once per process.", int, "1")
-    number("datasetrun_item_timeout", "seconds a target call may take.", float, "")
-    number("datasetrun_max_retries", "retries of a failing target call.", int, "0")
+    add_number = _number_ini(parser)
+    add_number("datasetrun_max_concurrency", "items evaluated at once per process.", int, "1")
+    add_number("datasetrun_item_timeout", "seconds a target call may take.", float, "")
+    add_number("datasetrun_max_retries", "retries of a failing target call.", int, "0")
     ini(
         "datasetrun_retry_on",
         "exception names to retry besides transient errors, one per line.",
         type="linelist",
         default=[],
     )
-    number("datasetrun_repeat", "repeats per row.", int, "1")
+    add_number("datasetrun_repeat", "repeats per row.", int, "1")
     ini("datasetrun_repeat_policy", "all, majority, any or rate:R.", default="all")
     ini(
         "datasetrun_store",
@@ -212,8 +212,8 @@ def add_options(parser: pytest.Parser) -> None:
         default="",
     )
     ini("datasetrun_fail_under", "SCORER=MIN gates, one per line.", type="linelist", default=[])
-    number("datasetrun_min_pass_rate", "minimum share of passing items.", float, "")
-    number("datasetrun_max_errors", "maximum errored items, N or N%.", int, "")
+    add_number("datasetrun_min_pass_rate", "minimum share of passing items.", float, "")
+    add_number("datasetrun_max_errors", "maximum errored items, N or N%.", int, "")
     ini("datasetrun_baseline", "baseline run reference.", default="")
     ini(
         "datasetrun_max_regression",
@@ -221,7 +221,7 @@ def add_options(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
-    number("datasetrun_significance", "significance level.", float, "0.05")
+    add_number("datasetrun_significance", "significance level.", float, "0.05")
     ini(
         "datasetrun_trust_dataset_imports",
         "let dataset files name code by module:attr import path (true/false).",
