@@ -346,7 +346,11 @@ def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
     from pytest_datasetrun.report.escape import safe_text
     from pytest_datasetrun.report.summary import summary_lines
 
-    lines = summary_lines(recorder.record) if recorder.record is not None else []
+    writer = getattr(terminalreporter, "_tw", None)
+    width = getattr(writer, "fullwidth", None)
+    short = recorder.config.get_verbosity() < 0
+    record = recorder.record
+    lines = summary_lines(record, width=width, short=short) if record is not None else []
     if not lines and not recorder.messages:
         return
     terminalreporter.write_sep("=", "datasetrun")
@@ -356,18 +360,20 @@ def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
     if record is not None and record.gates:
         from pytest_datasetrun.report.gates import render_gates
 
-        terminalreporter.write_sep("-", "quality gate")
-        terminalreporter.write_line(
-            safe_text(render_gates(record.gates).rstrip("\n"), multiline=True)
-        )
+        text = render_gates(record.gates).rstrip("\n")
+        text = text.split("\n")[0] if short else text
+        if not short:
+            terminalreporter.write_sep("-", "quality gate")
+        terminalreporter.write_line(safe_text(text, multiline=True))
     comparison = getattr(recorder, "comparison", None)
     if comparison is not None:
         from pytest_datasetrun.report.comparison import render_comparison
 
-        terminalreporter.write_sep("-", "baseline comparison")
-        terminalreporter.write_line(
-            safe_text(render_comparison(comparison).rstrip("\n"), multiline=True)
-        )
+        text = render_comparison(comparison).rstrip("\n")
+        text = "baseline " + text.split("\n")[-1] if short else text
+        if not short:
+            terminalreporter.write_sep("-", "baseline comparison")
+        terminalreporter.write_line(safe_text(text, multiline=True))
     for message in recorder.messages:
         terminalreporter.write_line(safe_text(message), red=message.startswith("ERROR"))
 

@@ -167,11 +167,8 @@ def report_run_verdicts(config: pytest.Config, record: RunRecord, comparison: An
     if failed_gates:
         from pytest_datasetrun.report.gates import render_gates
 
-        text = render_gates(record.gates)
-        failing = [
-            " ".join(line.split()[1:]) for line in text.splitlines() if line.startswith("  FAIL")
-        ]
-        _report(config, "quality-gate", "; ".join(failing), text)
+        headline = "; ".join(_gate_line(g) for g in failed_gates)
+        _report(config, "quality-gate", headline, render_gates(record.gates))
     if comparison is not None and getattr(comparison, "regressed", False):
         from pytest_datasetrun.report.comparison import render_comparison
 
@@ -181,6 +178,12 @@ def report_run_verdicts(config: pytest.Config, record: RunRecord, comparison: An
             verdict[-1].removeprefix("result: ") if verdict else "regression versus the baseline"
         )
         _report(config, "baseline-regression", headline, text)
+
+
+def _gate_line(gate: Any) -> str:
+    value = "not measured" if gate.value is None else f"{gate.value:.3f}"
+    detail = f" ({gate.detail})" if gate.detail else ""
+    return f"{gate.gate} = {value}, required {gate.limit}{detail}"
 
 
 def _report(config: pytest.Config, name: str, headline: str, text: str) -> None:

@@ -12,25 +12,26 @@ if TYPE_CHECKING:
 __all__ = ("summary_lines",)
 
 
-def summary_lines(record: RunRecord) -> list[str]:
-    """Counts, the per-scorer aggregate table and the repeat statistics of one run."""
+def summary_lines(record: RunRecord, *, width: int | None = None, short: bool = False) -> list[str]:
+    """Counts, the per-scorer table, the slowest rows and the repeat statistics of one run.
+
+    :param width: the terminal width the table must fit (default: the terminal's).
+    :param short: counts only (``-q``).
+    """
     c = record.counts
     lines = [
         f"{record.name}  ({record.status}, {record.duration_s:.2f} s)",
         f"items: {c.selected} selected, {c.passed} passed, {c.failed} failed, {c.errored} errored, "
         f"{c.skipped} skipped, {c.not_run} not run",
     ]
+    if short:
+        return [safe_text(line) for line in lines]
     if record.aggregates:
-        width = max(len(key) for key in record.aggregates)
-        lines.append(
-            f"{'scorer'.ljust(width)}  {'n':>5}  {'mean':>6}  {'min':>6}  {'max':>6}  {'stdev':>6}  {'pass':>6}  errors"
-        )
-        for key, agg in record.aggregates.items():
-            lines.append(
-                f"{key.ljust(width)}  {agg.n:>5}  {_f(agg.mean)}  {_f(agg.min)}  {_f(agg.max)}  {_f(agg.stdev)}  "
-                f"{_pct(agg.pass_rate)}  {agg.errors}"
-            )
+        lines.extend(_scorer_table(record, width).rstrip("\n").split("\n"))
         lines.extend(_target_errors_line(record))
+    slowest = _slowest(record)
+    if slowest:
+        lines.append(f"slowest: {slowest}")
     if record.repeats:
         r = record.repeats
         k = r["k"]
@@ -58,6 +59,27 @@ def _target_errors_line(record: RunRecord) -> list[str]:
     return [
         f"{count} rows whose target failed count as 0 in n, mean and pass (errors: scorer errors)"
     ]
+
+
+def _scorer_table(record: RunRecord, width: int | None) -> str:
+    from pytest_datasetrun.analysis.intervals import mean_interval
+    from pytest_datasetrun.report.table import render_table
+
+    rows = []
+    for key, agg in record.aggregates.items():
+        ci = mean_interval(agg.n, agg.mean, agg.stdev)
+        interval = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "-"
+        rows.append([key, f"{agg.n:>5}", _f(agg.mean), f"{interval:>14}", _f(agg.min), _f(agg.max),
+                     _pct(agg.pass_rate), f"{agg.errors:>6}"])  # fmt: skip
+    headers = ["scorer", f"{'n':>5}", f"{'mean':>6}", f"{'95% CI':>14}", f"{'min':>6}", f"{'max':>6}",
+               f"{'pass':>6}", "errors"]  # fmt: skip
+    return render_table(headers, rows, width=width, flexible=(0,))
+
+
+def _slowest(record: RunRecord, count: int = 3) -> str:
+    timed = [item for item in record.items if item.target_duration_s > 0]
+    timed.sort(key=lambda item: item.target_duration_s, reverse=True)
+    return ", ".join(f"{item.item_id} {item.target_duration_s:.2f} s" for item in timed[:count])
 
 
 def _f(value: float | None) -> str:
