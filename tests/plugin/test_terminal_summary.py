@@ -41,3 +41,21 @@ def test_quiet_shortens_the_section(project, qa):
     assert lines[1].startswith("items: 9 selected, 6 passed, 3 failed")
     assert not any(line.startswith(("scorer", "slowest")) for line in lines)
     assert "quality gate: FAILED (1 of 1 gates)" in lines
+
+
+def test_live_progress_text():
+    from pytest_datasetrun.plugin.progress import progress_text
+
+    assert progress_text(120, 1000, 8, 2, 30.0) == (
+        "datasetrun 120/1000 · 8 in flight · 2 errors · 4.0/s · ETA 3m40s"
+    )
+    assert progress_text(0, 10, 3, 1, 0.0).endswith("1 error · 0.0/s · ETA -")
+    assert progress_text(5000, 9000, 0, 0, 1.0).endswith("5000.0/s · ETA 1s")
+
+
+def test_live_progress_stays_quiet_when_not_a_terminal(project, qa):
+    qa(ROWS)
+    result = project.run("--dataset=qa.jsonl", "--target=aslow", "--max-concurrency=4")
+    result.assert_outcomes(passed=9)
+    assert "\x1b]0;" not in result.stdout.str()
+    assert "datasetrun-progress" not in result.stdout.str()

@@ -49,6 +49,12 @@ def activate(config: pytest.Config) -> None:
     config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
     config.pluginmanager.register(RowReporting(config), "datasetrun-reporting")
     if not is_worker:
+        from pytest_datasetrun.plugin.progress import maybe_register
+
+        counter = getattr(ctx.scheduler, "in_flight", None)
+        xdist = getattr(config.option, "numprocesses", None)
+        maybe_register(config, options.max_concurrency, None if xdist else counter)
+    if not is_worker:
         from pytest_datasetrun.plugin.recorder import RunRecorder
 
         recorder = RunRecorder(ctx)

@@ -125,6 +125,11 @@ class PrefetchScheduler(Scheduler):
             if not self._skip[candidate.nodeid]:
                 yield candidate
 
+    def in_flight(self) -> int:
+        """Rows whose evaluation has started and not finished (for live progress)."""
+        with self._lock:
+            return sum(1 for future in self._futures.values() if future.running())
+
     def release(self, nodeid: str) -> None:
         # A row skipped or broken in setup never takes its result: drop it so it stops counting.
         with self._lock:
