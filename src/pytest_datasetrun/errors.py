@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("DatasetrunError", "DatasetError", "ConfigError", "StoreError")
+__all__ = ("DatasetrunError", "DatasetError", "ConfigError", "StoreError", "describe_exception")
 
 
 class DatasetrunError(Exception):
@@ -41,3 +41,17 @@ class ConfigError(DatasetrunError):
 
 class StoreError(DatasetrunError):
     """The run store cannot be read or written, or a run reference does not resolve."""
+
+
+def describe_exception(exc: BaseException, text: str | None = None) -> str:
+    """``Type: message``, with the type once: a message that already starts with it is kept as is.
+
+    :param exc: the exception.
+    :param text: its message, when not ``str(exc)``.
+    :returns: e.g. ``AttributeError: 'str' object has no attribute 'x'``, or the bare type name.
+    """
+    name = type(exc).__name__
+    text = str(exc) if text is None else text
+    if not text:
+        return name
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"

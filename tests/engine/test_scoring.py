@@ -232,3 +232,11 @@ def raw_bytes(value):
         result.assert_outcomes(passed=1)
         item = project.last_run().items[0]
         assert isinstance(item.output, str) and item.scores[0].value == 1.0
+
+
+def test_error_text_names_its_type_once():
+    from pytest_datasetrun.errors import describe_exception
+
+    assert describe_exception(AttributeError("x")) == "AttributeError: x"
+    assert describe_exception(AttributeError("AttributeError: x")) == "AttributeError: x"
+    assert describe_exception(RuntimeError()) == "RuntimeError"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_datasetrun.errors import ConfigError
+from pytest_datasetrun.errors import ConfigError, describe_exception
 
 __all__ = ("import_object", "refuse_import", "check_data_params", "TRUST_HINT")
 
@@ -90,8 +90,7 @@ def _import_failure(ref: str, label: str, module_name: str, exc: BaseException) 
 
 
 def _describe(exc: BaseException) -> str:
-    text = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return describe_exception(exc, exc.msg if isinstance(exc, SyntaxError) else None)
 
 
 def user_frames(exc: BaseException) -> list[str]:

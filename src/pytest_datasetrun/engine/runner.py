@@ -26,6 +26,7 @@ from pytest_datasetrun.engine.outputs import is_repr_only
 from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorer
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.engine.usage import read_usage, sum_usage
+from pytest_datasetrun.errors import describe_exception
 from pytest_datasetrun.record.results import (
     ItemResult,
     RepeatResult,
@@ -359,8 +360,7 @@ def _provenance(runs: list[_Attempt], cached: bool) -> dict[str, Any]:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return describe_exception(exc)
 
 
 def _error_fields(exc: BaseException | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pytest_datasetrun.engine.concurrency import ScorerTimeout, run_with_timeout
+from pytest_datasetrun.errors import describe_exception
 from pytest_datasetrun.score import Score, coerce_score
 
 if TYPE_CHECKING:
@@ -192,6 +193,6 @@ def run_scorer(
             id=bound.key,
             name=bound.name,
             threshold=bound.threshold,
-            error=f"{type(exc).__name__}: {exc}",
+            error=describe_exception(exc),
             duration_s=time.perf_counter() - started,
         )
