@@ -26,7 +26,7 @@ def test_report_md_has_counts_scorers_gates_failing_rows_and_the_run(project, qa
     run_id = project.last_run().run_id
     assert text.startswith("## ❌ datasetrun: qa@echo")
     assert "| 3 | 1 | 1 | 1 | 0 | 0 |" in text  # rows, passed, failed, errored, skipped, not run
-    assert "| exact\\_match | 2 | 0.500 |" in text
+    assert "| exact\\_match | 3 | 0.333 |" in text  # the errored row counts as 0 (#10.2)
     assert "### Quality gate: failed (1 of 1)" in text
     assert "### Failing rows: 1 failed, 1 errored" in text
     assert "ValueError: target exploded on raise-me" in text
