@@ -63,6 +63,6 @@ def test_tool_calls_and_tool_errors_from_run_items(fw, openai_server):
     assert record.items[0].output == "3" and record.items[0].usage.total_tokens == 36
     rows[0]["expected"] = [{"name": "boom", "arguments": {"a": 1, "b": 2}}]
     result, record = fw.run(AGENTS, "failing_tool", rows, *args)
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=1)  # one row, one verdict (#14)
     errors = record.items[0].score("no_tool_errors")
     assert errors.value == 0.0 and "boom: An error occurred while running the tool" in errors.reason
