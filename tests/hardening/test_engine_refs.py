@@ -285,3 +285,19 @@ def test_non_callable_reference_under_xdist(project, refs):
     assert "target 'consts:CONST' is an int (42), not a target" in text
     assert "Traceback" not in text and "INTERNALERROR" not in text
     refs.assert_untouched()
+
+
+def test_judge_base_url_in_a_row_is_refused(project, refs):
+    """A dataset file may not choose the server every row's input and output are sent to."""
+    params = {"model": "openai:gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1", "rubric": "ok?"}
+    project.dataset(
+        [{"id": "r1", "input": "x", "scorers": [{"scorer": "llm_judge", "params": params}]}]
+    )
+    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    assert_clean(
+        result,
+        COLLECTION_ERROR,
+        "qa.jsonl, line 1, row 1, field 'scorers'",
+        "base_url='http://127.0.0.1:9/v1' chooses the server the rows' text is sent to",
+    )
+    refs.assert_untouched()

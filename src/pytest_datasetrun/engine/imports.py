@@ -146,6 +146,6 @@ def check_data_params(
     if problem:
         raise ConfigError(
             f"{source}: scorer {scorer!r}: {problem}; a dataset file may not make a scorer import "
-            "code or read files outside the working directory. Give the parameter with --scorer "
+            "code, read files outside the working directory or send rows to a server it chooses. Give the parameter with --scorer "
             f"or in the ini file, or, {TRUST_HINT}"
         )

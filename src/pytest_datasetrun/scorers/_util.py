@@ -26,6 +26,8 @@ __all__ = (
     "resolve_callable",
     "import_param",
     "path_param",
+    "trusted_param",
+    "all_checks",
     "strip_punctuation",
     "shorten",
     "clip",
@@ -203,6 +205,30 @@ def path_param(name: str) -> Callable[[Mapping[str, Any]], str | None]:
         if isinstance(value, str) and (os.path.isabs(value) or ".." in re.split(r"[\\/]", value)):
             return f"{name}={value!r} is a file outside the working directory"
         return None
+
+    return check
+
+
+def trusted_param(name: str, why: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """A check for parameters from a data file: ``name`` may only come from a trusted place.
+
+    :param why: what the parameter would let the file do, for the message.
+    """
+
+    def check(params: Mapping[str, Any]) -> str | None:
+        value = params.get(name)
+        return None if value is None else f"{name}={value!r} {why}"
+
+    return check
+
+
+def all_checks(
+    *checks: Callable[[Mapping[str, Any]], str | None],
+) -> Callable[[Mapping[str, Any]], str | None]:
+    """One data-file check made of several: the first problem found, or None."""
+
+    def check(params: Mapping[str, Any]) -> str | None:
+        return next((p for p in (c(params) for c in checks) if p), None)
 
     return check
 

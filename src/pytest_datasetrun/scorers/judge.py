@@ -18,7 +18,14 @@ from typing import Any
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.score import Score
 
-from ._util import import_optional, import_param, resolve_callable, to_text
+from ._util import (
+    all_checks,
+    import_optional,
+    import_param,
+    resolve_callable,
+    to_text,
+    trusted_param,
+)
 from .judgeparse import normalise, parse_verdict
 from .openai_judge import openai_judge_model
 from .transient import backoff_delay, is_transient
@@ -204,5 +211,9 @@ async def llm_judge(
     return Score(value, reason=reason or f"judged {score:g}", metadata=metadata)
 
 
-# A dataset file may name an OpenAI model, not code to import (see engine/imports.py).
-llm_judge.__datasetrun_data_check__ = import_param("model", not_imports=("openai:",))  # type: ignore[attr-defined]
+# A dataset file may name an OpenAI model, not code to import, and may not choose the server
+# that every row's input and output are sent to (see engine/imports.py).
+llm_judge.__datasetrun_data_check__ = all_checks(  # type: ignore[attr-defined]
+    import_param("model", not_imports=("openai:",)),
+    trusted_param("base_url", "chooses the server the rows' text is sent to"),
+)
