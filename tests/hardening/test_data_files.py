@@ -201,6 +201,9 @@ CASES = {
     "csv-tags-json-not-a-list": Case(
         "d.csv", 'input,tags\nx,"[1, 2]"\n', ("d.csv, line 2, row 1, field 'tags.0'",)
     ),
+    "hf-disk-format-on-a-file": Case(
+        "d.jsonl", '{"input": 1}\n', ("d.jsonl", "is not a folder"), ("--dataset-format=hf-disk",)
+    ),
     "unknown-extension": Case(
         "d.txt", "x", ("d.txt", "unknown dataset extension", "--dataset-format")
     ),

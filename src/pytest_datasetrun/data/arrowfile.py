@@ -48,18 +48,23 @@ def _pyarrow(shown: str, kind: str) -> Any:
 
 
 def _batches(file: Path, kind: str) -> Iterator[Any]:
-    if kind == "parquet":
-        import pyarrow.parquet as pq
+    return _parquet_batches(file) if kind == "parquet" else _ipc_batches(file)
 
-        with pq.ParquetFile(file) as reader:
-            yield from reader.iter_batches(batch_size=BATCH_ROWS)
-        return
+
+def _parquet_batches(file: Path) -> Iterator[Any]:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(file) as reader:
+        yield from reader.iter_batches(batch_size=BATCH_ROWS)
+
+
+def _ipc_batches(file: Path) -> Iterator[Any]:
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
     with pa.memory_map(str(file)) as source:
         try:
-            reader: Any = ipc.open_file(source)
+            reader = ipc.open_file(source)
             batches: Iterator[Any] = (reader.get_batch(i) for i in range(reader.num_record_batches))
         except pa.ArrowInvalid:  # Hugging Face writes the streaming format
             source.seek(0)
@@ -69,6 +74,10 @@ def _batches(file: Path, kind: str) -> Iterator[Any]:
 
 def _disk_files(folder: Path, shown: str) -> list[Path]:
     """The data files of a ``Dataset.save_to_disk`` folder, from its ``state.json``."""
+    if not folder.is_dir():
+        raise DatasetError(
+            shown, "is not a folder; --dataset-format=hf-disk reads save_to_disk folders"
+        )
     if (folder / "dataset_dict.json").is_file():
         splits = sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file())
         raise DatasetError(
