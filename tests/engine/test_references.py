@@ -120,3 +120,16 @@ def test_valid_specs_still_parse(text, params):
 def test_scorer_object_alias_must_be_a_string():
     with pytest.raises(ConfigError, match="'as' of scorer 'contains' must be a non-empty string"):
         parse_spec({"scorer": "contains", "as": 3}, source="row 1")
+
+
+def test_run_dataset_applies_the_same_rule_to_dataset_files(tmp_path):
+    from pytest_datasetrun import run_dataset
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"id": "r1", "input": "/abs", "scorers": ["os.path:isabs"]}\n')
+    with pytest.raises(
+        ConfigError, match=r"row 1, field 'scorers': scorer 'os.path:isabs' is an import"
+    ):
+        run_dataset(path, lambda value: value)
+    record = run_dataset(path, lambda value: value, trust_dataset_imports=True)
+    assert record.items[0].scores[0].value == 1.0

@@ -42,12 +42,12 @@ SHELL = "echo x > PWNED"
 # -- a dataset file may not name code --------------------------------------------------------
 
 
-def test_row_scorer_import_path_is_refused(project, refs):
+def test_row_scorer_import_path_is_refused(project, refs, mode):
     project.dataset([{"id": "r1", "input": SHELL, "scorers": ["os:system"]}])
-    result = project.run("--dataset=qa.jsonl", "--target=echo")
+    result = project.run("--dataset=qa.jsonl", "--target=echo", *mode)
     assert_clean(
         result,
-        COLLECTION_ERROR,
+        COLLECTION_ERROR if not mode else 1,  # xdist reports a worker's collection error as 1
         "qa.jsonl, line 1, row 1, field 'scorers'",
         "'os:system' is an import path",
         "--trust-dataset-imports",
@@ -300,4 +300,38 @@ def test_judge_base_url_in_a_row_is_refused(project, refs):
         "qa.jsonl, line 1, row 1, field 'scorers'",
         "base_url='http://127.0.0.1:9/v1' chooses the server the rows' text is sent to",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "parts"),
+    [
+        (
+            "consts:CONST",
+            ["the target entry point 'broken' (consts:CONST) is an int (42), not a target"],
+        ),
+        (
+            "raises_on_import:agent",
+            [
+                "the target entry point 'broken' (raises_on_import:agent) cannot be loaded: "
+                "ZeroDivisionError: division by zero"
+            ],
+        ),
+    ],
+    ids=["non-callable", "raises-on-load"],
+)
+def test_broken_target_entry_point_is_one_clear_message(project, refs, monkeypatch, value, parts):
+    import importlib.metadata
+    from importlib.metadata import EntryPoint
+
+    group = "pytest_datasetrun.targets"
+    eps = [EntryPoint(name="broken", value=value, group=group)]
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(
+        importlib.metadata,
+        "entry_points",
+        lambda **kw: eps if kw.get("group") == group else real(**kw),
+    )
+    project.dataset([{"id": "r1", "input": "x"}])
+    result = project.run("--dataset=qa.jsonl", "--target=broken")
+    assert_clean(result, COLLECTION_ERROR, *parts)
     refs.assert_untouched()

@@ -19,7 +19,7 @@ from typing import Any
 
 from pytest_datasetrun.errors import ConfigError, describe_exception
 
-__all__ = ("import_object", "refuse_import", "check_data_params", "TRUST_HINT")
+__all__ = ("import_object", "user_frames", "refuse_import", "check_data_params", "TRUST_HINT")
 
 TRUST_HINT = (
     "if you trust this file, pass --trust-dataset-imports "

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from pytest_datasetrun.engine.imports import check_data_params, import_object, refuse_import
+from pytest_datasetrun.engine.imports import (
+    check_data_params,
+    import_object,
+    refuse_import,
+    user_frames,
+)
 from pytest_datasetrun.engine.scorer import Scorer, as_scorer
 from pytest_datasetrun.engine.spec import ScorerSpec, SpecList, parse_spec
 from pytest_datasetrun.engine.targets import Target, as_target
@@ -53,14 +58,16 @@ class _Kind(Generic[T]):
     def load_entry_points(self) -> None:
         self.entry_points_loaded = True
         for ep in importlib.metadata.entry_points(group=self.group):
+            where = f"the {self.label} entry point '{ep.name}' ({ep.value})"
             try:
                 loaded = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken package must not hide the others
+                frames = "".join(f"\n  {frame}" for frame in user_frames(exc))
                 raise ConfigError(
-                    f"the {self.label} entry point '{ep.name}' ({ep.value}) cannot be loaded: {exc}"
+                    f"{where} cannot be loaded: {type(exc).__name__}: {exc}{frames}"
                 ) from None
             values = loaded if isinstance(loaded, (list, tuple)) else [loaded]
-            converted = [self.convert(v) for v in values]
+            converted = [_converted(self.convert, v, where, self.label) for v in values]
             if len(converted) == 1 and converted[0].id != ep.name:
                 converted = [_with_id(converted[0], ep.name)]
             self.known.extend(converted)
@@ -244,6 +251,15 @@ def _imported(ref: str, label: str, convert: Callable[..., T], *, search: Path |
     raise ConfigError(
         f"{label} {ref!r} is {_kind_of(obj)}, not a {label}: expected {_EXPECTED[label]}"
     )
+
+
+def _converted(convert: Callable[..., T], value: Any, where: str, label: str) -> T:
+    try:
+        return convert(value)
+    except TypeError:
+        raise ConfigError(
+            f"{where} is {_kind_of(value)}, not a {label}: expected {_EXPECTED[label]}"
+        ) from None
 
 
 def _kind_of(obj: Any) -> str:
