@@ -8,7 +8,7 @@ from pytest_datasetrun.data.dataset import validate_rows
 from pytest_datasetrun.engine.concurrency import LoopThread, ScorerTimeout
 from pytest_datasetrun.engine.isolation import fresh
 from pytest_datasetrun.engine.runner import Engine, Settings
-from pytest_datasetrun.engine.scorer import ScoringContext, as_scorer, run_scorer
+from pytest_datasetrun.engine.scorer import ScoringContext, as_scorer, run_scorers
 from pytest_datasetrun.engine.targets import as_target
 
 
@@ -54,19 +54,48 @@ def test_engine_gives_each_repeat_the_original_input():
     assert result.input == {"log": ["start"]}
 
 
-def test_sync_scorer_is_bounded_by_the_timeout():
+def test_sync_scorers_are_bounded_one_by_one_and_keep_their_order():
     release = threading.Event()
+    threads = set()
 
     def stuck(output):
         release.wait(30)
         return 1.0
 
+    def quick(output):
+        threads.add(threading.current_thread().name)
+        return 0.5
+
+    async def later(output):
+        return 0.25
+
+    scorers = [
+        as_scorer(quick, id="a"),
+        as_scorer(stuck, id="b"),
+        as_scorer(later, id="c"),
+        as_scorer(stuck, id="d"),
+        as_scorer(quick, id="e"),
+    ]
     context = ScoringContext(None, None, None, {}, 0.0)
     loop = LoopThread()
     try:
-        result = run_scorer(as_scorer(stuck), "x", context, loop.run, timeout=0.2)
+        results = run_scorers(scorers, "x", context, loop.run, timeout=0.2)
     finally:
         release.set()
         loop.close()
-    assert result.error == f"ScorerTimeout: {ScorerTimeout(0.2)}"
-    assert result.value is None
+    assert [r.id for r in results] == ["a", "b", "c", "d", "e"]
+    assert [r.value for r in results] == [0.5, None, 0.25, None, 0.5]
+    assert results[1].error == results[3].error == f"ScorerTimeout: {ScorerTimeout(0.2)}"
+    assert threads == {"datasetrun-scorers"}
+
+
+def test_without_a_timeout_scorers_run_in_the_calling_thread():
+    names = []
+
+    def where(output):
+        names.append(threading.current_thread().name)
+        return 1.0
+
+    context = ScoringContext(None, None, None, {}, 0.0)
+    results = run_scorers([as_scorer(where)], "x", context, lambda aw: aw)
+    assert results[0].value == 1.0 and names == [threading.current_thread().name]

@@ -10,10 +10,17 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ("LoopThread", "WorkerPool", "TargetTimeout", "ScorerTimeout", "run_with_timeout")
+__all__ = (
+    "LoopThread",
+    "WorkerPool",
+    "TargetTimeout",
+    "ScorerTimeout",
+    "run_with_timeout",
+    "run_each_with_timeout",
+)
 
 R = TypeVar("R")
 
@@ -147,6 +154,51 @@ def run_with_timeout(
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def run_each_with_timeout(
+    jobs: Sequence[Callable[[], R]], timeout: float, on_timeout: Callable[[int], R]
+) -> list[R]:
+    """Run ``jobs`` one after another on one daemon thread, each bounded by ``timeout``.
+
+    One thread per batch, not per job (starting a thread costs ~0.1 ms). A job past its timeout
+    is abandoned with its thread, ``on_timeout(index)`` stands for its result, and the jobs after
+    it go on on a new thread.
+    """
+    results: list[R] = []
+    while len(results) < len(jobs):
+        first = len(results)
+        batch = list(jobs[first:])
+        outputs: dict[int, tuple[bool, Any]] = {}
+        ready = [threading.Event() for _ in batch]
+        abandoned = threading.Event()
+
+        def work(
+            batch: list[Callable[[], R]] = batch,
+            outputs: dict[int, Any] = outputs,
+            ready: list[threading.Event] = ready,
+            abandoned: threading.Event = abandoned,
+        ) -> None:
+            for index, job in enumerate(batch):
+                if abandoned.is_set():
+                    return
+                try:
+                    outputs[index] = (True, job())
+                except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                    outputs[index] = (False, exc)
+                ready[index].set()
+
+        threading.Thread(target=work, name="datasetrun-scorers", daemon=True).start()
+        for index in range(len(batch)):
+            if not ready[index].wait(timeout):
+                abandoned.set()
+                results.append(on_timeout(first + index))
+                break
+            ok, value = outputs[index]
+            if not ok:
+                raise value
+            results.append(value)
+    return results
 
 
 class WorkerPool:

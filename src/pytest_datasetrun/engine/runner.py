@@ -23,7 +23,7 @@ from pytest_datasetrun.engine.concurrency import (
 )
 from pytest_datasetrun.engine.isolation import call_arguments
 from pytest_datasetrun.engine.outputs import is_repr_only
-from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorer
+from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorers
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.engine.usage import read_usage, sum_usage
 from pytest_datasetrun.errors import describe_exception
@@ -175,10 +175,9 @@ class Engine:
                 contexts=run.contexts,
                 retries=self.settings.max_retries,
             )
-            timeout = self.settings.timeout
-            run.scores = [
-                run_scorer(s, run.output, context, self._await_scorer, timeout) for s in scorers
-            ]
+            run.scores = run_scorers(
+                scorers, run.output, context, self._await_scorer, self.settings.timeout
+            )
         return run
 
     def _fetch(

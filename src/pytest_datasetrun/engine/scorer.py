@@ -5,18 +5,26 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pytest_datasetrun.engine.concurrency import ScorerTimeout, run_with_timeout
+from pytest_datasetrun.engine.concurrency import ScorerTimeout, run_each_with_timeout
 from pytest_datasetrun.errors import describe_exception
 from pytest_datasetrun.score import Score, coerce_score
 
 if TYPE_CHECKING:
     from pytest_datasetrun.record.results import ScorerResult
 
-__all__ = ("Scorer", "scorer", "as_scorer", "CONTEXT_NAMES", "ScoringContext", "run_scorer")
+__all__ = (
+    "Scorer",
+    "scorer",
+    "as_scorer",
+    "CONTEXT_NAMES",
+    "ScoringContext",
+    "run_scorer",
+    "run_scorers",
+)
 
 CONTEXT_NAMES = (
     "expected",
@@ -148,18 +156,55 @@ def as_scorer(value: Any, **overrides: Any) -> Scorer:
     )
 
 
+def run_scorers(
+    scorers: Sequence[Scorer],
+    output: Any,
+    context: ScoringContext,
+    await_: Callable[[Any], Any],
+    timeout: float | None = None,
+) -> list[ScorerResult]:
+    """Run an item's scorers, results in their order; each one errors alone, never its siblings.
+
+    With a ``timeout`` the sync scorers run one after another on a daemon thread, each abandoned
+    past it (async ones are bounded by ``await_``), so a hanging judge errors its own scorer
+    instead of hanging the session.
+    """
+    if timeout is None:
+        return [run_scorer(s, output, context, await_) for s in scorers]
+    is_sync = [not inspect.iscoroutinefunction(s.fn) for s in scorers]
+    sync = [s for s, flag in zip(scorers, is_sync, strict=True) if flag]
+    bounded = iter(
+        run_each_with_timeout(
+            [functools.partial(run_scorer, s, output, context, await_) for s in sync],
+            timeout,
+            lambda index: _timed_out(sync[index], timeout),
+        )
+    )
+    return [
+        next(bounded) if flag else run_scorer(s, output, context, await_)
+        for s, flag in zip(scorers, is_sync, strict=True)
+    ]
+
+
+def _timed_out(bound: Scorer, timeout: float) -> ScorerResult:
+    from pytest_datasetrun.record.results import ScorerResult
+
+    return ScorerResult(
+        id=bound.key,
+        name=bound.name,
+        threshold=bound.threshold,
+        error=f"ScorerTimeout: {ScorerTimeout(timeout)}",
+        duration_s=timeout,
+    )
+
+
 def run_scorer(
     bound: Scorer,
     output: Any,
     context: ScoringContext,
     await_: Callable[[Any], Any],
-    timeout: float | None = None,
 ) -> ScorerResult:
-    """Run one scorer; any exception or invalid value makes an *errored* result, never a 0.
-
-    With a ``timeout`` a sync scorer runs on a daemon thread and is abandoned past it (an async
-    one is bounded by ``await_``), so a hanging judge errors its scorer instead of the session.
-    """
+    """Run one scorer; any exception or invalid value makes an *errored* result, never a 0."""
     from pytest_datasetrun.record.results import (  # pydantic: loaded only once a dataset runs
         ScorerResult,
         jsonable,
@@ -168,11 +213,7 @@ def run_scorer(
     started = time.perf_counter()
     try:
         kwargs = {name: getattr(context, name) for name in bound.context_names}
-        call = functools.partial(bound.fn, output, **kwargs, **bound.params)
-        if timeout is None or inspect.iscoroutinefunction(bound.fn):
-            raw = call()
-        else:
-            raw = run_with_timeout(call, timeout, ScorerTimeout)
+        raw = bound.fn(output, **kwargs, **bound.params)
         if type(raw) not in _PLAIN and inspect.isawaitable(raw):  # skip the check for plain scores
             raw = await_(raw)
         score = coerce_score(raw)
