@@ -62,7 +62,7 @@ def run_dataset(
         added to the target's and the dataset file's scorers.
     :param max_concurrency: rows evaluated at once (threads; async targets share one loop).
     :param store: when given, the run is also written to this run store.
-    :param cache: a call-cache directory (``--cache DIR``); ``cache_mode`` as ``--cache-mode``.
+    :param cache: a call-cache directory (``--cache-dir DIR``); ``cache_mode`` as ``--cache-mode``.
     :param replay: a stored run whose outputs replace target calls (``--replay``).
     :param trust_dataset_imports: let the dataset's own ``scorers`` (header and rows) name
         scorers, or scorer params such as ``model=``, by ``module:attr`` import path.
@@ -162,6 +162,7 @@ def rescore_run(
     name: str | None = None,
     store: str | Path | None = None,
     max_concurrency: int = 1,
+    repeat_policy: str | None = None,
 ) -> RunRecord:
     """Score a stored run's outputs again with ``scorers``; the target is never called.
 
@@ -170,6 +171,7 @@ def rescore_run(
 
     :param run: the stored run, with its items (``open_store(...).get(ref)``).
     :param scorers: spec strings, :class:`Scorer` objects or functions.
+    :param repeat_policy: how a repeated row passes; default: the stored run's policy.
     :returns: the new run record (``replayed_from`` names ``run``).
     """
     from pytest_datasetrun.errors import ConfigError
@@ -199,6 +201,7 @@ def rescore_run(
         store=store,
         max_concurrency=max_concurrency,
         repeat=max(1, max((len(i.repeats) for i in run.items), default=1)),
+        repeat_policy=repeat_policy or str(run.options.get("repeat_policy") or "all"),
         replay=run,
         replay_strict=True,
     )
@@ -221,7 +224,7 @@ def _replay(run: RunRecord | None, strict: bool) -> Any:
         return None
     from pytest_datasetrun.engine.replay import ReplaySource
 
-    return ReplaySource(run.run_id, run.items, strict=strict, rerun_errors=False)
+    return ReplaySource(run.run_id, run.items, strict=strict, rerun_errors=False, rerun_hint="")
 
 
 def _provenance(
@@ -232,7 +235,7 @@ def _provenance(
 
     if replay is not None:
         record.replayed_from = replay.run_id
-        record.replay = replay_summary(record.items)
+        record.replay = replay_summary(record.items, rerun_hint="")
     if mode is not None:
         record.cache = cache_summary(record.items, mode, str(cache))
     apply_costs(record.items, None)

@@ -130,7 +130,7 @@ def test_cache_dir_from_ini_and_command_line(metered):
     )
     metered.run("--dataset=qa.jsonl", "--target=metered")
     assert (metered.path / "build" / "calls" / "calls.sqlite3").exists()
-    metered.run("--dataset=qa.jsonl", "--target=metered", "--cache=elsewhere")
+    metered.run("--dataset=qa.jsonl", "--target=metered", "--cache-dir=elsewhere")
     assert (metered.path / "elsewhere" / "calls.sqlite3").exists()
     assert _log_lines(metered) == 8
 
@@ -171,7 +171,7 @@ def test_corrupt_entry_is_a_miss_with_a_warning(project, qa):
     record = project.last_run()
     assert record.cache["corrupt"] == 1 and record.cache["hits"] == 1
     assert "tampered" not in json.dumps([i.output for i in record.items])
-    result.stdout.fnmatch_lines(["*1 corrupt entries treated as misses*"])
+    result.stdout.fnmatch_lines(["*1 corrupt entry treated as a miss*"])
     result.stdout.fnmatch_lines(["*cache entry of row*is corrupt*"])
 
 
@@ -440,15 +440,20 @@ def test_cached_and_replayed_rows_cost_nothing(metered):
 
 def test_max_cost_increase_against_the_baseline(metered, qa):
     _stored_run(metered, "--prices=prices.json", "--run-name=base")
-    qa([*ROWS, {"id": "q6", "input": "one two three four five six seven eight", "expected": "x"}])
+    longer = {**ROWS[1], "input": "bye now one two three four"}  # q2 costs $0.003 -> $0.007
+    added = {"id": "q6", "input": "one two three four five six seven eight", "expected": "x"}
+    qa([ROWS[0], longer, *ROWS[2:], added])
     result, record = _stored_run(
         metered, "--prices=prices.json", "--baseline=base", "--max-cost-increase=20"
     )
     assert result.ret == 1
     gate = record.gates[-1]
     assert gate.gate == "cost increase" and not gate.passed
-    assert gate.value == pytest.approx((0.020 - 0.011) / 0.011 * 100)
-    result.stdout.fnmatch_lines(["*budget --max-cost-increase failed: cost +81.8%, limit <= +20%*"])
+    # q6 is not in the baseline: only the 4 shared rows are compared
+    assert gate.value == pytest.approx((0.015 - 0.011) / 0.011 * 100)
+    result.stdout.fnmatch_lines(
+        ["*budget --max-cost-increase failed: cost +36.4%, limit <= +20%*over the 4 rows both*"]
+    )
 
 
 def test_judge_usage_is_counted_separately_and_in_the_budgets(metered):

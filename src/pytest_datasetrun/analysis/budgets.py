@@ -8,6 +8,7 @@ A budget that cannot be measured (no price for a model that was called) fails an
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,20 +37,31 @@ def parse_budgets(
     max_tokens: str | None = None,
     max_latency_p95: str | None = None,
     max_cost_increase: str | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
 ) -> BudgetSpec:
-    """Parse the budget options; :class:`ConfigError` names the option and the bad value."""
+    """Parse the budget options; :class:`ConfigError` names the option and the bad value.
+
+    :param labels: how to name each budget (``max_cost`` to ``datasetrun_max_cost`` when the
+        ini file set it); the flag by default.
+    """
+    label = {n: "--" + n.replace("_", "-") for n in _NAMES} | dict(labels or {})
     tokens = None
     if max_tokens is not None:
-        tokens = int(_number("--max-tokens", max_tokens))
-        if tokens != _number("--max-tokens", max_tokens):
-            raise ConfigError(f"--max-tokens: {max_tokens!r} is not a whole number")
+        tokens = int(_number(label["max_tokens"], max_tokens))
+        if tokens != _number(label["max_tokens"], max_tokens):
+            raise ConfigError(f"{label['max_tokens']}: {max_tokens!r} is not a whole number")
     increase = max_cost_increase.strip().removesuffix("%") if max_cost_increase else None
+    latency = max_latency_p95
     return BudgetSpec(
-        max_cost=_number("--max-cost", max_cost.strip().lstrip("$")) if max_cost else None,
+        max_cost=_number(label["max_cost"], max_cost.strip().lstrip("$")) if max_cost else None,
         max_tokens=tokens,
-        max_latency_p95=_number("--max-latency-p95", max_latency_p95) if max_latency_p95 else None,
-        max_cost_increase=_number("--max-cost-increase", increase) if increase else None,
+        max_latency_p95=_number(label["max_latency_p95"], latency) if latency else None,
+        max_cost_increase=_number(label["max_cost_increase"], increase) if increase else None,
     )
+
+
+_NAMES = ("max_cost", "max_tokens", "max_latency_p95", "max_cost_increase")
 
 
 def _number(option: str, text: str) -> float:
@@ -63,15 +75,19 @@ def _number(option: str, text: str) -> float:
 
 
 def evaluate_budgets(
-    usage: dict[str, Any], spec: BudgetSpec, baseline_cost: float | None = None
+    usage: dict[str, Any], spec: BudgetSpec, shared: dict[str, Any] | None = None
 ) -> list[GateResult]:
-    """One result per budget in ``spec``, measured on the run's usage summary."""
+    """One result per budget in ``spec``, measured on the run's usage summary.
+
+    :param shared: for ``--max-cost-increase``, :func:`~pytest_datasetrun.analysis.costs.shared_row_costs`
+        of the baseline and this run.
+    """
     results = []
     if spec.max_cost is not None:
         results.append(_cost(usage, spec.max_cost))
     if spec.max_tokens is not None:
         tokens = usage.get("spent_tokens", usage.get("total_tokens", 0))
-        detail = f"{tokens:,} tokens over {usage.get('called', 0)} target calls"
+        detail = f"{tokens:,} tokens over {_calls(usage.get('called', 0))}"
         if usage.get("judge_calls"):
             detail += f" and {usage['judge_calls']} judge calls"
         passed = tokens <= spec.max_tokens
@@ -87,27 +103,44 @@ def evaluate_budgets(
     if spec.max_latency_p95 is not None:
         results.append(_latency(usage, spec.max_latency_p95))
     if spec.max_cost_increase is not None:
-        results.append(_increase(usage, spec.max_cost_increase, baseline_cost))
+        results.append(_increase(usage, spec.max_cost_increase, shared))
     return results
 
 
 def _cost(usage: dict[str, Any], limit: float) -> GateResult:
     cost, unpriced = usage.get("cost_usd"), usage.get("unpriced") or []
     shown = f"<= ${limit:g}"
-    if cost is None or unpriced:
-        why = (
-            "no price table (--prices or datasetrun_prices)"
-            if cost is None
-            else (f"no price for {', '.join(unpriced)}")
-        )
+    why = _unmeasurable(usage)
+    if why is not None:
         return GateResult(
-            gate="cost", value=cost, limit=shown, passed=False, detail=f"cannot be measured: {why}"
+            gate="cost", value=None, limit=shown, passed=False, detail=f"cannot be measured: {why}"
         )
-    detail = f"${cost:.4f} over {usage.get('called', 0)} target calls"
+    assert cost is not None and not unpriced
+    detail = f"${cost:.4f} over {_calls(usage.get('called', 0))}"
     if usage.get("judge_cost_usd") is not None:
         detail += f" (judge calls ${usage['judge_cost_usd']:.4f})"
-    detail += _free(usage)
+    detail += _no_usage(usage) + _free(usage)
     return GateResult(gate="cost", value=cost, limit=shown, passed=cost <= limit, detail=detail)
+
+
+def _unmeasurable(usage: dict[str, Any]) -> str | None:
+    """Why the run's cost is unknown: no price table, an unpriced model, no usage at all."""
+    if usage.get("cost_usd") is None:
+        return "no price table (--prices or datasetrun_prices)"
+    if usage.get("unpriced"):
+        return f"no price for {', '.join(usage['unpriced'])}"
+    if usage.get("usage_unreported"):
+        return "no successful target call reported its usage"
+    return None
+
+
+def _calls(n: int) -> str:
+    return f"{n} target call" + ("" if n == 1 else "s")
+
+
+def _no_usage(usage: dict[str, Any]) -> str:
+    n = usage.get("no_usage", 0)
+    return f"; {_calls(n)} reported no usage ($0)" if n else ""
 
 
 def _latency(usage: dict[str, Any], limit: float) -> GateResult:
@@ -116,28 +149,40 @@ def _latency(usage: dict[str, Any], limit: float) -> GateResult:
     if p95 is None:
         detail = "no target calls in this run" + _free(usage)
         return GateResult(gate="latency p95", value=None, limit=shown, passed=True, detail=detail)
-    detail = f"p95 {p95:.3f} s over {usage.get('called', 0)} target calls"
+    detail = f"p95 {p95:.3f} s over {_calls(usage.get('called', 0))}"
     return GateResult(
         gate="latency p95", value=p95, limit=shown, passed=p95 <= limit, detail=detail
     )
 
 
-def _increase(usage: dict[str, Any], limit: float, base: float | None) -> GateResult:
-    cost, shown = usage.get("cost_usd"), f"<= +{limit:g}%"
-    if cost is None or base is None:
-        missing = "this run" if cost is None else "the baseline"
-        detail = (
-            f"cannot be measured: {missing} has no cost (a price table and --baseline are needed)"
-        )
+def _increase(usage: dict[str, Any], limit: float, shared: dict[str, Any] | None) -> GateResult:
+    """Cost of the rows both runs measured, this run against the baseline (#13 review 5)."""
+    shown = f"<= +{limit:g}%"
+
+    def result(passed: bool, detail: str, value: float | None = None) -> GateResult:
         return GateResult(
-            gate="cost increase", value=None, limit=shown, passed=False, detail=detail
+            gate="cost increase", value=value, limit=shown, passed=passed, detail=detail
         )
-    pct = (cost - base) / base * 100 if base else (math.inf if cost else 0.0)
-    detail = f"${cost:.4f} vs baseline ${base:.4f}"
-    value = pct if math.isfinite(pct) else None
-    return GateResult(
-        gate="cost increase", value=value, limit=shown, passed=pct <= limit, detail=detail
-    )
+
+    if usage.get("cost_usd") is None or shared is None:
+        missing = "this run" if usage.get("cost_usd") is None else "the baseline"
+        return result(
+            False,
+            f"cannot be measured: {missing} has no cost (a price table and --baseline are needed)",
+        )
+    if shared["unpriced"]:
+        return result(False, f"cannot be measured: no price for {', '.join(shared['unpriced'])}")
+    rows, cost, base = shared["rows"], shared["cost_usd"], shared["baseline_cost_usd"]
+    if not base:
+        why = "no rows in common" if not rows else f"$0 over the {_n_rows(rows)} both runs share"
+        return result(True, f"skipped: the baseline has no measured cost ({why})")
+    pct = (cost - base) / base * 100
+    detail = f"${cost:.4f} vs baseline ${base:.4f} over the {_n_rows(rows)} both runs share"
+    return result(pct <= limit, detail, pct)
+
+
+def _n_rows(n: int) -> str:
+    return f"{n} row" + ("" if n == 1 else "s")
 
 
 def _free(usage: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_datasetrun.analysis.provenance import target_calls
 from pytest_datasetrun.engine.usage import read_usage
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
@@ -23,6 +24,7 @@ __all__ = (
     "judge_usages",
     "parse_prices",
     "percentile",
+    "shared_row_costs",
     "usage_summary",
 )
 
@@ -99,30 +101,35 @@ def _rates(where: str, parts: Sequence[Any]) -> tuple[float, float]:
     return rates
 
 
-def _called(item: ItemResult) -> bool:
-    return item.via == "target" and item.status not in ("skipped", "not_run")
-
-
 def apply_costs(items: Iterable[ItemResult], prices: Prices | None) -> None:
-    """With a price table, set each item's ``cost_usd``: 0 when not called, else priced usage
-    (None when the model has no price or the call reported no usage)."""
+    """With a price table, set each item's ``cost_usd``: 0 when not called or when its call
+    raised before reporting usage, else priced usage (None when the model has no price or a
+    successful call reported no usage)."""
     if prices is None:
         return
     for item in items:
-        if item.via != "target":
+        if item.via != "target" or (item.usage is None and _target_failed(item)):
             item.cost_usd = 0.0
         elif item.usage is not None:
             usage = item.usage
             item.cost_usd = prices.cost(usage.model, usage.input_tokens, usage.output_tokens)
 
 
+def _target_failed(item: ItemResult) -> bool:
+    """Every call of the row raised: no answer, so no usage to price (#13 review 1)."""
+    if item.repeats:
+        return all(repeat.error is not None for repeat in item.repeats)
+    return item.status == "errored" and item.error is not None and not item.scores
+
+
 def usage_summary(items: Sequence[ItemResult], prices: Prices | None) -> dict[str, Any]:
     """Run totals: rows by origin, tokens spent, latency p50/p95, cost (when priced)."""
-    called = [item for item in items if _called(item)]
+    calls = [target_calls(item) for item in items]
+    called = [item for item, n in zip(items, calls, strict=True) if n]
     spent = [item.usage for item in called if item.usage is not None]
     latencies = [item.target_duration_s for item in called if item.error is None]
     summary: dict[str, Any] = {
-        "called": len(called),
+        "called": sum(calls),
         "cached": sum(item.via == "cache" for item in items),
         "replayed": sum(item.via == "replay" for item in items),
         "rows_with_usage": len(spent),
@@ -144,9 +151,11 @@ def usage_summary(items: Sequence[ItemResult], prices: Prices | None) -> dict[st
             judge_total_tokens=sum(u.total_tokens for u in judged),
         )
     summary["spent_tokens"] = summary["total_tokens"] + summary.get("judge_total_tokens", 0)
+    answered = [item for item in called if not _target_failed(item)]
+    summary["no_usage"] = len(called) - len(spent)
     if prices is not None:
-        unknown = [item for item in called if item.cost_usd is None]
-        missing = {(i.usage.model or "<no model>") if i.usage else "<no usage>" for i in unknown}
+        unknown = [item for item in answered if item.usage is not None and item.cost_usd is None]
+        missing = {item.usage.model or "<no model>" for item in unknown if item.usage}
         judge_costs = [prices.cost(u.model, u.input_tokens, u.output_tokens) for u in judged]
         missing |= {
             u.model or "<no model>" for u, c in zip(judged, judge_costs, strict=True) if c is None
@@ -156,7 +165,44 @@ def usage_summary(items: Sequence[ItemResult], prices: Prices | None) -> dict[st
         summary["judge_cost_usd"] = sum(c or 0.0 for c in judge_costs) if judged else None
         summary["cost_usd"] = target_cost + (summary["judge_cost_usd"] or 0.0)
         summary["unpriced"] = sorted(missing)
+        summary["usage_unreported"] = bool(answered) and all(i.usage is None for i in answered)
     return summary
+
+
+def shared_row_costs(
+    base_items: Sequence[ItemResult], items: Sequence[ItemResult], prices: Prices
+) -> dict[str, Any]:
+    """The cost of the calls behind each row's output, summed over the rows both runs measured.
+
+    A cached or replayed row is priced by the usage its original call reported (kept on the
+    item), so a baseline built from the cache still has a cost; a row whose target raised costs
+    0; a row without usage (or, in this run, with an unpriced model) is left out.
+    """
+    base = {_row_key(item): _call_cost(item, prices) for item in base_items}
+    mine = {_row_key(item): _call_cost(item, prices) for item in items}
+    shared = [k for k in mine if k in base and mine[k] is not None and base[k] is not None]
+    unpriced = sorted(
+        {i.usage.model or "<no model>" for i in items if i.usage and _call_cost(i, prices) is None}
+    )
+    return {
+        "rows": len(shared),
+        "cost_usd": sum(mine[k] or 0.0 for k in shared),
+        "baseline_cost_usd": sum(base[k] or 0.0 for k in shared),
+        "unpriced": unpriced,
+    }
+
+
+def _row_key(item: ItemResult) -> tuple[str, str]:
+    return (Path(item.dataset).name, item.item_id)
+
+
+def _call_cost(item: ItemResult, prices: Prices) -> float | None:
+    if item.status in ("skipped", "not_run"):
+        return None
+    if item.usage is None:
+        return 0.0 if _target_failed(item) else None
+    usage = item.usage
+    return prices.cost(usage.model, usage.input_tokens, usage.output_tokens)
 
 
 def judge_usages(items: Iterable[ItemResult]) -> list[Usage]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_REGRESSION, store_from_args
 from pytest_datasetrun.errors import ConfigError
@@ -27,7 +28,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     cmd.add_argument("--fail-under", action="append", default=[], metavar="SCORER=MIN")
     cmd.add_argument("--min-pass-rate", default=None, metavar="R")
-    cmd.add_argument("--max-errors", default=None, metavar="N|N%%")
+    cmd.add_argument("--max-errors", default=None, metavar="N|N%")
+    cmd.add_argument(
+        "--repeat-policy",
+        default=None,
+        metavar="POLICY",
+        help="all, majority, any or rate:R: how a repeated row passes (default: the stored run's)",
+    )
     cmd.add_argument("--name", default=None, metavar="NAME", help="the new run's name")
     cmd.add_argument("--no-store", action="store_true", help="do not store the new run")
     cmd.set_defaults(func=run_rescore)
@@ -46,7 +53,11 @@ def run_rescore(args: argparse.Namespace, out: TextIO | None = None) -> int:
     gates = parse_gates(args.fail_under, args.min_pass_rate, args.max_errors)
     store = store_from_args(args)
     stored = store.get(args.run)
-    record = rescore_run(stored, args.scorer, name=args.name)
+    policy = args.repeat_policy
+    if policy is not None:
+        _check_policy(policy)
+    scorers = _resolve_scorers(args.scorer)
+    record = rescore_run(stored, scorers, name=args.name, repeat_policy=policy)
     if gates:
         record.gates = evaluate_gates(record, gates)
     failed = any(not g.passed for g in record.gates) or record.counts.passed < (
@@ -63,3 +74,46 @@ def run_rescore(args: argparse.Namespace, out: TextIO | None = None) -> int:
         write_run(store.path, record)
         print(f"run {record.run_id} stored in {store.path}", file=out)
     return record.exit_status
+
+
+_CONFTEST_HINT = (
+    "rescore sees built-in and entry-point scorers only, not conftest.py ones: name a scorer of "
+    "your project by import path, e.g. --scorer conftest:my_scorer (run from the project "
+    "directory, which rescore puts on sys.path)"
+)
+
+
+def _resolve_scorers(specs: list[str]) -> list[Any]:
+    """The scorers named by ``--scorer``; ``module:attr`` resolves against the current directory.
+
+    As pytest's rootdir conftest does, the current directory goes on ``sys.path``, so a
+    project's own module (``conftest:my_scorer``) imports without PYTHONPATH.
+    """
+    from pytest_datasetrun.engine.registry import Registry
+    from pytest_datasetrun.engine.spec import SpecList
+
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return Registry.discover([], [], []).resolve_scorers(
+            [SpecList("rescore --scorer", list(specs))]
+        )
+    except ConfigError as exc:
+        if "unknown scorer" in str(exc):
+            raise ConfigError(f"{exc}. {_CONFTEST_HINT}") from None
+        raise
+
+
+def _check_policy(policy: str) -> None:
+    from pytest_datasetrun.engine.runner import REPEAT_POLICIES
+
+    rate = policy.removeprefix("rate:")
+    try:
+        valid = policy in REPEAT_POLICIES or (rate != policy and 0.0 <= float(rate) <= 1.0)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigError(
+            f"rescore --repeat-policy: {policy!r} is not all, majority, any or rate:R with R in [0, 1]"
+        )

@@ -14,6 +14,7 @@ from pytest_datasetrun.cli.common import EXIT_OK, store_from_args
 from pytest_datasetrun.cli.items import ItemSource, SafeWriter, run_with_items, write_record_json
 from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.report.escape import safe_text
+from pytest_datasetrun.report.gates import gate_value
 from pytest_datasetrun.report.table import (
     fit_widths,
     marks,
@@ -108,7 +109,7 @@ def _cmd_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if record.gates:
         yes, no, _ = marks()
         gates = [
-            f"  {yes if g.passed else no} {g.gate} {g.limit}: {num(g.value)}" for g in record.gates
+            f"  {yes if g.passed else no} {g.gate} {g.limit}: {gate_value(g)}" for g in record.gates
         ]
         out.write(safe_text("gates\n" + "\n".join(gates) + "\n\n", multiline=True))
     _write_items(record, items, out, failed_only=args.failed)

@@ -100,7 +100,7 @@ class CallCache:
         return self.mode != "read-only" and self.broken is None
 
     def open(self) -> str | None:
-        """Open (and create) the file now; returns why the cache is unusable, or None."""
+        """Open (and create, unless read-only) the file now; returns why it is unusable, or None."""
         with self._lock:
             self._connection()
         return self.broken
@@ -194,6 +194,8 @@ class CallCache:
                 yield path
 
     def _connection(self) -> sqlite3.Connection | None:
+        if self.mode == "read-only" and not self.path.exists():
+            return None  # read-only never writes, not even an empty database (every get misses)
         if self._conn is None and self.broken is None:
             try:
                 self._conn = _connect(self.path)

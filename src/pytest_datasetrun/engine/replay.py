@@ -47,12 +47,21 @@ class ReplaySource:
     :param items: its items.
     :param strict: a row the run cannot answer is an error instead of a target call.
     :param rerun_errors: call the target again for rows whose stored call errored.
+    :param rerun_hint: how to call the target again for them, said beside a kept error
+        (``--replay-errors=rerun`` in pytest; nothing where no such option exists).
     """
 
     def __init__(
-        self, run_id: str, items: Iterable[ItemResult], *, strict: bool, rerun_errors: bool
+        self,
+        run_id: str,
+        items: Iterable[ItemResult],
+        *,
+        strict: bool,
+        rerun_errors: bool,
+        rerun_hint: str = "--replay-errors=rerun calls the target again",
     ) -> None:
         self.run_id = run_id
+        self.rerun_hint = rerun_hint
         self.strict = strict
         self.rerun_errors = rerun_errors
         self._by_file: dict[tuple[str, str], ItemResult] = {}
@@ -90,9 +99,9 @@ class ReplaySource:
         if error is not None:
             if self.rerun_errors:
                 return None
+            hint = f"; {self.rerun_hint}" if self.rerun_hint else ""
             return Recalled(
-                error=f"{error} (replayed from run {self.run_id}; --replay-errors=rerun calls "
-                "the target again)",
+                error=f"{error} (replayed from run {self.run_id}{hint})",
                 error_type=stored.error_type,
                 duration=duration,
             )

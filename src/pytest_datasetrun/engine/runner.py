@@ -32,6 +32,7 @@ from pytest_datasetrun.record.results import (
     RepeatResult,
     ScorerResult,
     Usage,
+    Via,
     jsonable,
 )
 from pytest_datasetrun.scorers.transient import backoff_delay, is_transient
@@ -59,6 +60,9 @@ class Settings:
     backoff_max: float = 20.0
     repeat: int = 1
     repeat_policy: str = "all"
+    # An attempt whose target failed counts as 0 in a repeated row's mean ("zero", issue 10.2)
+    # or is left out of it ("exclude", --target-errors=exclude).
+    target_errors: str = "zero"
 
 
 @dataclass
@@ -77,7 +81,7 @@ class _Attempt:
     duration: float = 0.0
     scores: list[ScorerResult] = field(default_factory=list)
     usage: Usage | None = None
-    via: str = "target"  # or "cache", "replay"
+    via: Via = "target"  # or "cache", "replay", "refused"
     cache_events: tuple[str, ...] = ()  # "hit", "miss", "write", "corrupt"
     trace: Any = None
     contexts: list[Any] | None = None
@@ -304,11 +308,13 @@ class Engine:
                 scores=run.scores,
                 duration_s=run.duration,
                 passed=_status(run) == "passed",
+                via=run.via,
             )
             for run in runs
         ]
         policy = self.settings.repeat_policy
-        scores = [_reduce(scorer, runs, policy) for scorer in scorers]
+        zero = self.settings.target_errors != "exclude"
+        scores = [_reduce(scorer, runs, policy, zero) for scorer in scorers]
         errored = [run for run in runs if run.exception is not None]
         if len(errored) == len(runs):
             fields.update(_error_fields(errored[0].exception))
@@ -334,8 +340,8 @@ def _replayed(recalled: Any) -> _Attempt:
 
     if recalled.error is not None:
         error = RecalledError(recalled.error, recalled.error_type)
-        missing = recalled.error_type == "ReplayMissing"  # --replay-strict: nothing was replayed
-        via = "target" if missing else "replay"
+        # --replay-strict refused the row: nothing was replayed, and no call was made.
+        via = "refused" if recalled.error_type == "ReplayMissing" else "replay"
         return _Attempt(exception=error, duration=recalled.duration, via=via)
     return _Attempt(
         output=recalled.output, usage=recalled.usage, duration=recalled.duration, via="replay"
@@ -345,7 +351,9 @@ def _replayed(recalled: Any) -> _Attempt:
 def _provenance(runs: list[_Attempt], cached: bool) -> dict[str, Any]:
     """Where the outputs came from, and the item's cache mark when the cache is on."""
     vias = {run.via for run in runs}
-    fields: dict[str, Any] = {"via": vias.pop() if len(vias) == 1 else "target"}
+    # A row that called the target at least once is "target" (it spent something).
+    via = next(v for v in ("target", "replay", "cache", "refused") if v in vias)
+    fields: dict[str, Any] = {"via": via}
     if cached:
         events = [event for run in runs for event in run.cache_events]
         fields["cache"] = {
@@ -371,16 +379,20 @@ def _error_fields(exc: BaseException | None) -> dict[str, Any]:
     return {"error": _describe(exc), "error_type": type(exc).__name__}
 
 
-def _reduce(scorer: Scorer, runs: list[_Attempt], policy: str) -> ScorerResult:
+def _reduce(scorer: Scorer, runs: list[_Attempt], policy: str, zero: bool) -> ScorerResult:
     """One scorer over K repeats: the mean value; passed by the repeat policy, not by the mean.
 
     A scorer passes a repeated row when its per-repeat verdicts satisfy ``--repeat-policy``
     (an attempt whose target or scorer failed counts as not passed), so a row the policy passes
-    never has a failing scorer (issue 10.1).
+    never has a failing scorer (issue 10.1). With ``zero``, an attempt whose target failed
+    counts as 0 in the mean, as a target-errored row does in the aggregates (issue 10.2).
     """
     per_run = [next((s for s in run.scores if s.id == scorer.key), None) for run in runs]
     scored = [s for s in per_run if s is not None]
+    failed = sum(run.exception is not None for run in runs) if zero else 0
     values = [s.value for s in scored if s.value is not None]
+    if values and failed:
+        values += [0.0] * failed
     errors = [s.error for s in scored if s.error]
     reduced = ScorerResult(
         id=scorer.key,
@@ -392,6 +404,9 @@ def _reduce(scorer: Scorer, runs: list[_Attempt], policy: str) -> ScorerResult:
     if values:
         reduced.value = statistics.fmean(values)
         reduced.reason = f"mean of {len(values)} repeats"
+        if failed:
+            reduced.reason += f" ({failed} whose target failed counted as 0)"
+            reduced.metadata["target_errors"] = failed
         if scorer.threshold is not None:
             verdicts = [s is not None and s.passed is True for s in per_run]
             reduced.passed = _policy_passes(policy, verdicts)

@@ -98,16 +98,10 @@ def _validate(ctx: RunContext) -> None:
         _validate_specs(ctx, dataset)
     iteration = ctx.iteration
     if iteration.budgets or iteration.prices_lines or iteration.prices_file:
-        from pytest_datasetrun.analysis.budgets import parse_budgets
         from pytest_datasetrun.analysis.costs import parse_prices
 
         parse_prices(iteration.prices_lines, iteration.prices_file)
-        parse_budgets(
-            iteration.max_cost,
-            iteration.max_tokens,
-            iteration.max_latency_p95,
-            iteration.max_cost_increase,
-        )
+        iteration.budget_spec()
     if options.baseline:
         # Before any target is called: a typo in --baseline must not cost a whole run.
         from pytest_datasetrun.store.runstore import open_store

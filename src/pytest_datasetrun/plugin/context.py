@@ -129,6 +129,7 @@ class RunContext:
                 retry_on=self.options.retry_on,
                 repeat=self.options.repeat,
                 repeat_policy=self.options.repeat_policy,
+                target_errors=self.options.target_errors,
             )
             self._engines[path] = Engine(
                 self.target,

@@ -142,15 +142,13 @@ def _apply_budgets(
     ctx: RunContext, record: RunRecord, done: Finished, items: SpooledItems | None
 ) -> bool:
     """Usage totals and cost on the record; budgets added to its gates."""
-    from pytest_datasetrun.analysis.budgets import budget_lines, evaluate_budgets, parse_budgets
+    from pytest_datasetrun.analysis.budgets import budget_lines, evaluate_budgets
     from pytest_datasetrun.analysis.costs import apply_costs, parse_prices, usage_summary
 
     options = ctx.iteration
     try:
         prices = parse_prices(options.prices_lines, options.prices_file)
-        spec = parse_budgets(
-            options.max_cost, options.max_tokens, options.max_latency_p95, options.max_cost_increase
-        )
+        spec = options.budget_spec()
     except DatasetrunError as exc:
         done.messages.append(f"ERROR: {exc}")
         return True
@@ -161,25 +159,24 @@ def _apply_budgets(
     record.usage = usage_summary(views, prices)  # type: ignore[arg-type]
     if not spec:
         return False
-    base_cost = None
-    if spec.max_cost_increase is not None and ctx.options.baseline:
-        base_cost = _baseline_cost(ctx, prices)
-    results = evaluate_budgets(record.usage, spec, base_cost)
+    shared = None
+    if spec.max_cost_increase is not None and ctx.options.baseline and prices is not None:
+        shared = _shared_costs(ctx, record, prices)
+    results = evaluate_budgets(record.usage, spec, shared)
     record.gates = [*record.gates, *results]
     done.messages.extend(f"ERROR: {line}" for line in budget_lines(results))
     return any(not result.passed for result in results)
 
 
-def _baseline_cost(ctx: RunContext, prices: Any) -> float | None:
-    from pytest_datasetrun.analysis.costs import apply_costs, usage_summary
+def _shared_costs(ctx: RunContext, record: RunRecord, prices: Any) -> dict[str, Any] | None:
+    from pytest_datasetrun.analysis.costs import shared_row_costs
     from pytest_datasetrun.store.runstore import open_store
 
     try:
         base = open_store(ctx.store_path).get(str(ctx.options.baseline))
     except DatasetrunError:
         return None
-    apply_costs(base.items, prices)
-    return usage_summary(base.items, prices)["cost_usd"]
+    return shared_row_costs(base.items, record.items, prices)
 
 
 def _compare_baseline(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,18 @@ DEFAULT_CACHE_DIR = ".datasetrun/cache"
 def add_iteration_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("datasetrun")
     add = group.addoption
+    # A flag, not --cache [DIR]: an optional value swallowed the node id after it (#13 review 7).
     add(
         "--cache",
-        nargs="?",
-        const="",
+        action="store_true",
+        default=False,
+        help=f"reuse target outputs from the call cache (in {DEFAULT_CACHE_DIR}, or --cache-dir).",
+    )
+    add(
+        "--cache-dir",
         default=None,
         metavar="DIR",
-        help=f"reuse target outputs from a call cache in DIR (default {DEFAULT_CACHE_DIR}).",
+        help="the call cache's directory (implies --cache; ini datasetrun_cache_dir).",
     )
     add(
         "--cache-mode",
@@ -98,6 +103,20 @@ class IterationOptions:
     max_tokens: str | None
     max_latency_p95: str | None
     max_cost_increase: str | None
+    # Where each budget came from ("--max-cost" or "datasetrun_max_cost"), for errors.
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def budget_spec(self) -> Any:
+        """The parsed budgets (:class:`~pytest_datasetrun.analysis.budgets.BudgetSpec`)."""
+        from pytest_datasetrun.analysis.budgets import parse_budgets
+
+        return parse_budgets(
+            self.max_cost,
+            self.max_tokens,
+            self.max_latency_p95,
+            self.max_cost_increase,
+            labels=self.labels,
+        )
 
     @property
     def budgets(self) -> bool:
@@ -119,8 +138,9 @@ class IterationOptions:
 def read_iteration_options(config: pytest.Config) -> IterationOptions:
     opt, ini = config.getoption, config.getini
     base = config.invocation_params.dir
-    given = opt("cache")
-    mode = opt("cache_mode") or ("read-write" if given is not None else ini("datasetrun_cache"))
+    given = opt("cache_dir")
+    enabled = bool(opt("cache")) or given is not None
+    mode = opt("cache_mode") or ("read-write" if enabled else ini("datasetrun_cache"))
     mode = str(mode or "off").strip()
     if mode not in CACHE_MODES:
         raise pytest.UsageError(
@@ -132,9 +152,13 @@ def read_iteration_options(config: pytest.Config) -> IterationOptions:
         cache_dir = (config.rootpath / (ini("datasetrun_cache_dir") or DEFAULT_CACHE_DIR)).resolve()
     prices = opt("prices")
 
+    labels: dict[str, str] = {}
+
     def budget(name: str) -> str | None:
         value = opt(name)
-        value = value if value not in (None, "") else ini(f"datasetrun_{name}")
+        labels[name] = "--" + name.replace("_", "-")
+        if value in (None, ""):
+            value, labels[name] = ini(f"datasetrun_{name}"), f"datasetrun_{name}"
         return str(value).strip() or None
 
     return IterationOptions(
@@ -149,4 +173,5 @@ def read_iteration_options(config: pytest.Config) -> IterationOptions:
         max_tokens=budget("max_tokens"),
         max_latency_p95=budget("max_latency_p95"),
         max_cost_increase=budget("max_cost_increase"),
+        labels=labels,
     )

@@ -92,6 +92,9 @@ class ScorerResult(BaseModel):
         return self.error is not None
 
 
+Via = Literal["target", "cache", "replay", "refused"]
+
+
 class RepeatResult(BaseModel):
     """One of the K attempts of a repeated item (``--repeat K``)."""
 
@@ -102,6 +105,8 @@ class RepeatResult(BaseModel):
     scores: list[ScorerResult] = Field(default_factory=list)
     duration_s: float = 0.0
     passed: bool = False
+    # Where this sample came from (see ItemResult.via).
+    via: Via = "target"
 
 
 class ItemResult(BaseModel):
@@ -131,8 +136,9 @@ class ItemResult(BaseModel):
     repeats: list[RepeatResult] = Field(default_factory=list)
     # Tokens the target spent on this item (all attempts and repeats); None when not reported.
     usage: Usage | None = None
-    # Where the output came from: the target, the call cache (every repeat a hit) or a replayed run.
-    via: Literal["target", "cache", "replay"] = "target"
+    # Where the output came from: the target (any repeat called it), the call cache, a replayed
+    # run, or "refused": --replay-strict refused to call the target for it (no call was made).
+    via: Via = "target"
     # With --cache: this item's lookups, {"hits": n, "misses": n, "writes": n}.
     cache: dict[str, int] | None = None
     # With a price table: what the target calls cost in this run (0 for cached or replayed rows).

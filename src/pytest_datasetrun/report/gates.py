@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from pytest_datasetrun.record.run import GateResult
 
-__all__ = ("render_gates",)
+__all__ = ("gate_value", "render_gates")
 
 
 def render_gates(results: Iterable[GateResult]) -> str:
@@ -21,7 +21,7 @@ def render_gates(results: Iterable[GateResult]) -> str:
     width = max(len(r.gate) for r in results)
     limit_width = max(len(r.limit) for r in results)
     lines = [
-        f"  {'PASS' if r.passed else 'FAIL'}  {r.gate:<{width}}  {_show(r):>7}  "
+        f"  {'PASS' if r.passed else 'FAIL'}  {r.gate:<{width}}  {gate_value(r):>7}  "
         f"{r.limit:<{limit_width}}  {r.detail}".rstrip()
         for r in results
     ]
@@ -30,10 +30,17 @@ def render_gates(results: Iterable[GateResult]) -> str:
     return "\n".join([f"quality gate: {verdict}", *lines]) + "\n"
 
 
-def _show(result: GateResult) -> str:
+def gate_value(result: GateResult) -> str:
+    """A gate's measured figure as shown: tokens whole, costs in dollars, "-" when unmeasured."""
     value = result.value
     if value is None:
         return "-"
     if result.gate == "errors":
         return f"{value * 100:.1f}%" if result.limit.endswith("%") else str(int(value))
+    if result.gate == "tokens":
+        return f"{int(value):,}"
+    if result.gate == "cost":
+        return f"${value:.4f}"
+    if result.gate == "cost increase":
+        return f"{value:+.1f}%"
     return f"{value:.3f}"

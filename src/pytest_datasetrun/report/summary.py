@@ -54,11 +54,12 @@ def _target_errors_line(record: RunRecord) -> list[str]:
     count = max((agg.target_errors for agg in record.aggregates.values()), default=0)
     if not count:
         return []
+    rows = f"{count} row whose target failed" if count == 1 else f"{count} rows whose target failed"
     if record.options.get("target_errors", "zero") == "exclude":
-        return [f"{count} rows whose target failed are left out of n and mean (--target-errors)"]
-    return [
-        f"{count} rows whose target failed count as 0 in n, mean and pass (errors: scorer errors)"
-    ]
+        left_out = "is left out" if count == 1 else "are left out"
+        return [f"{rows} {left_out} of n and mean (--target-errors)"]
+    counts = "counts" if count == 1 else "count"
+    return [f"{rows} {counts} as 0 in n, mean and pass (errors: scorer errors)"]
 
 
 def _scorer_table(record: RunRecord, width: int | None) -> str:

@@ -15,19 +15,32 @@ def usage_lines(record: RunRecord) -> list[str]:
     lines = []
     if record.replay is not None:
         r = record.replay
-        line = f"replay: {len(r['rows'])} rows replayed from run {record.replayed_from}, {r['called']} called the target"
+        line = (
+            f"replay: {_n(len(r['rows']), 'row')} replayed from run {record.replayed_from}, "
+            f"{r['called']} called the target"
+        )
+        if r.get("samples_replayed") is not None:
+            line += f" ({_n(r['samples_replayed'], 'sample')} replayed, {_n(r['calls'], 'call')})"
         if r.get("errors_kept"):
-            line += f", {r['errors_kept']} stored target errors kept (--replay-errors=rerun retries them)"
+            line += f", {_n(r['errors_kept'], 'stored target error')} kept"
+            hint = r.get("rerun_hint", "--replay-errors=rerun retries them")
+            line += f" ({hint})" if hint else ""
         lines.append(line)
     if record.cache is not None:
         c = record.cache
         line = f"cache ({c['mode']}): {c['hits']} hits, {c['misses']} misses, {c['writes']} writes"
         if c.get("corrupt"):
-            line += f"; {c['corrupt']} corrupt entries treated as misses"
+            one = c["corrupt"] == 1
+            line += f"; {_n(c['corrupt'], 'corrupt entry', 'corrupt entries')} treated as "
+            line += "a miss" if one else "misses"
         lines.append(line)
     if record.usage is not None and _worth_showing(record.usage):
         lines.append(_usage_line(record.usage))
     return lines
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def _worth_showing(usage: dict[str, Any]) -> bool:
@@ -42,10 +55,12 @@ def _worth_showing(usage: dict[str, Any]) -> bool:
 
 
 def _usage_line(u: dict[str, Any]) -> str:
-    parts = [f"usage: {u['called']} target calls"]
+    parts = [f"usage: {_n(u['called'], 'target call')}"]
     free = u.get("cached", 0) + u.get("replayed", 0)
     if free:
-        parts[0] += f" ({free} rows cached/replayed: cost $0)"
+        parts[0] += f" ({_n(free, 'row')} cached/replayed: cost $0)"
+    if u.get("no_usage") and u.get("rows_with_usage"):  # some did: say how many did not
+        parts[0] += f" ({u['no_usage']} reported no usage)"
     if u.get("rows_with_usage"):
         parts.append(
             f"tokens {u['total_tokens']:,} (in {u['input_tokens']:,}, out {u['output_tokens']:,}; "
@@ -61,5 +76,7 @@ def _usage_line(u: dict[str, Any]) -> str:
             cost += f" (judge ${u['judge_cost_usd']:.4f})"
         if u.get("unpriced"):
             cost += f" (no price for {', '.join(u['unpriced'])})"
+        elif u.get("usage_unreported"):
+            cost += " (no call reported usage)"
         parts.append(cost)
     return "; ".join(parts)
