@@ -62,3 +62,18 @@ def test_public_names_resolve():
     for name in dr.__all__:
         assert getattr(dr, name) is not None, name
     assert dr.rescore_run is rescore_run
+
+
+def test_cache_stats_on_a_missing_dir_or_a_file_that_is_not_a_database(tmp_path, capsys):
+    from pytest_datasetrun.cli.main import main
+
+    missing = tmp_path / "nothing"
+    assert main(["cache", "stats", "--dir", str(missing)]) == 0
+    assert "no cache in" in capsys.readouterr().out
+    assert not missing.exists()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "calls.sqlite3").write_text("not a database" * 100, encoding="utf-8")
+    assert main(["cache", "stats", "--dir", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be used" in err and "Traceback" not in err

@@ -291,3 +291,24 @@ def test_read_only_cache_creates_no_database(metered):
     assert not (metered.path / "ro").exists()
     assert metered.last_run().cache["misses"] == 4
     assert len(metered.calls()) == 4
+
+
+# -- 12. smaller output issues -------------------------------------------------------------------
+
+
+def test_scorer_table_header_lines_up_with_short_scorer_ids(patterned, qa):
+    qa([{"id": "a", "input": "1", "expected": "yes"}])
+    result = patterned.run("--dataset=qa.jsonl", "--target=pattern", "--scorer=em=exact_match")
+    lines = result.stdout.lines
+    header = next(line for line in lines if line.startswith("scorer"))
+    row = next(line for line in lines if line.startswith("em "))
+    column = header.index(" n ") + 1
+    assert row[column] == "1", (header, row)  # the n column lines up under its header
+
+
+def test_replay_from_a_missing_store_names_run_store(metered):
+    result = metered.run(
+        "--dataset=qa.jsonl", "--target=metered", "--replay=latest", "--run-store=missing.json"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*or pass --run-store)*"])

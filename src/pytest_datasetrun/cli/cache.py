@@ -47,7 +47,13 @@ def parse_age(text: str) -> float:
 
 def run_stats(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    stats = CallCache(Path(args.dir)).stats()
+    cache = CallCache(Path(args.dir))
+    if not cache.path.exists() and not args.json:
+        print(f"no cache in {args.dir}: nothing cached yet (pytest --cache creates it)", file=out)
+        return EXIT_OK
+    stats = cache.stats()
+    if cache.broken is not None:
+        raise ConfigError(cache.broken.removesuffix("; running without it"))
     if args.json:
         data = {
             "path": str(stats.path),

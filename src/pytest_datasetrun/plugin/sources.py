@@ -36,7 +36,9 @@ def prepare_sources(ctx: RunContext, *, controller: bool) -> None:
         try:
             ctx.replay, stored = _load_replay(ctx)
         except DatasetrunError as exc:
-            raise pytest.UsageError(f"datasetrun: --replay {options.replay}: {exc}") from None
+            # The store's words name the CLI's --store; in pytest the option is --run-store.
+            why = str(exc).replace("pass --store", "pass --run-store")
+            raise pytest.UsageError(f"datasetrun: --replay {options.replay}: {why}") from None
         if controller:
             ctx.replay_changed = _changed_rows(ctx, stored)
             if ctx.replay_changed:

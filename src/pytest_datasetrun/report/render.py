@@ -64,7 +64,7 @@ def failure_text(node_id: str, result: ItemResult) -> str:
         verdicts = " ".join("pass" if r.passed else "FAIL" for r in result.repeats)
         lines.append(f"  repeats:  {verdicts}")
     if result.scores:
-        width = max(len(s.id) for s in result.scores)
+        width = max(len("scorer"), *(len(s.id) for s in result.scores))
         lines.append("")
         lines.append(f"  {'scorer'.ljust(width)}  value  threshold  verdict  reason")
         for s in result.scores:
