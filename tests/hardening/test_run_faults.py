@@ -233,3 +233,52 @@ def test_two_crashing_rows_and_no_internal_error(project, qa, earlier, clean):
     record = project.last_run()
     assert record.counts.selected == 30 and record.counts.not_run == 0
     assert record.counts.errored <= 9
+
+
+# -- targets and scorers -----------------------------------------------------------------------
+
+ODD = """
+
+@dr.target(id="odd")
+def odd(input):
+    return object() if input == "object" else {1, 2} if input == "set" else input
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "special", "scorer", "status", "error"),
+    [
+        pytest.param("echo", "raise-me", [], "errored", "target exploded", id="target-raises"),
+        pytest.param("faulty", "hang", ["--item-timeout=0.5"], "errored", "timed out",
+                     id="target-hangs"),
+        pytest.param("echo", "v", ["--scorer=boom"], "errored", "scorer exploded",
+                     id="scorer-raises"),
+        pytest.param("odd", "object", [], "passed", None, id="output-not-json"),
+        pytest.param("odd", "set", [], "passed", None, id="output-a-set"),
+    ],
+)  # fmt: skip
+def test_a_faulty_row_does_not_stop_its_siblings(
+    project, qa, earlier, kept, clean, mode, target, special, scorer, status, error
+):
+    with open(project.path / "conftest.py", "a") as conftest:
+        conftest.write(ODD)
+    qa([{"id": "a", "input": "v1"}, {"id": "bad", "input": special}, {"id": "b", "input": "v2"}])
+    result = project.run("--dataset=qa.jsonl", f"--target={target}", *scorer, *mode)
+    clean(result, code=0 if status == "passed" and not scorer else 1)
+    record = project.last_run()
+    bad = record.items[1]
+    assert bad.status == status
+    texts = [bad.error or "", *(s.error or "" for s in bad.scores)]
+    assert error is None or any(error in text for text in texts), texts
+    assert record.counts.selected == 3 and record.counts.not_run == 0
+    assert record.status == "completed"
+    kept()
+
+
+def test_a_nan_score_is_recorded_as_an_error_not_a_number(project, qa, earlier, kept, clean):
+    qa([{"id": "a", "input": "v1"}])
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--scorer=nan")
+    clean(result, code=1)
+    (score,) = project.last_run().items[0].scores
+    assert score.value is None and score.error
+    kept()
