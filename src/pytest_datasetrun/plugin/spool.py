@@ -168,10 +168,13 @@ class ItemView(LightItem):
 
 
 class _Repeat:
-    __slots__ = ("scores",)
+    __slots__ = ("duration_s", "error", "scores", "via")
 
     def __init__(self, repeat: dict[str, Any]) -> None:
         self.scores = [LightScore(score) for score in repeat.get("scores") or ()]
+        self.via = repeat.get("via", "target")
+        self.error = repeat.get("error")
+        self.duration_s = repeat.get("duration_s", 0.0)
 
 
 def overridden(item: dict[str, Any], override: tuple[str, str]) -> dict[str, Any]:
