@@ -307,7 +307,7 @@ def test_judge_base_url_in_a_row_is_refused(project, refs):
     [
         (
             "consts:CONST",
-            ["the target entry point 'broken' (consts:CONST) is an int (42), not a target"],
+            ["target 'broken': an int is not a target"],
         ),
         (
             "raises_on_import:agent",

@@ -174,7 +174,7 @@ def test_packaged_model_in_a_run(pytester, mode, concurrency):
         *mode,
         *concurrency,
     )
-    result.assert_outcomes(passed=2, failed=2)  # "far": SUBFAILED and the item
+    result.assert_outcomes(passed=2, failed=1)  # "far": one row, one failure
     from pytest_datasetrun.store.runstore import open_store
 
     items = {i.item_id: i for i in open_store(pytester.path / "runs.json").get("latest").items}

@@ -6,6 +6,7 @@ happened (messages, the comparison) and the recorder keeps it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,8 @@ def finish_run(
     config = ctx.config
     from pytest_datasetrun.plugin.sources import record_sources
 
-    if ctx.replay is not None or ctx.iteration.cache_mode != "off":
-        _load(record, items)
+    if ctx.replay is not None or ctx.iteration.cache_mode != "off" or _reports_wanted(config):
+        _load(record, items)  # the summaries and the Markdown/HTML reports read every item
     record_sources(ctx, record)
     gates_failed = _apply_gates(ctx, record, done, items)
     regression = _compare_baseline(ctx, record, done, items)
@@ -67,6 +68,16 @@ def finish_run(
         _load(record, items)  # the hook is given the complete record
     hook.pytest_datasetrun_run_finished(record=record, config=config)
     return done
+
+
+def _reports_wanted(config: pytest.Config) -> bool:
+    from pytest_datasetrun.plugin.outputs import STEP_SUMMARY_ENV
+
+    return bool(
+        config.getoption("report_md", None)
+        or config.getoption("report_html", None)
+        or os.environ.get(STEP_SUMMARY_ENV)
+    )
 
 
 def _load(record: RunRecord, items: SpooledItems | None) -> None:
