@@ -151,11 +151,18 @@ def rows(n: int, special: dict[int, str]) -> list[dict]:
     return out
 
 
+def _default_hup() -> None:
+    # A suite started under nohup passes an ignored SIGHUP on; the plugin rightly leaves an
+    # ignored signal ignored, so the session under test gets the default disposition back.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def send_signal(project, args, ready, signum, *, group: bool = True):
     """Start pytest in its own session, wait until ``ready(calls)``, signal it; return its output."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--dataset=qa.jsonl", "-p", "no:cacheprovider", *args],
         cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_default_hup,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not ready(project.calls()) and time.monotonic() < deadline:
