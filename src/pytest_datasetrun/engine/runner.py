@@ -11,10 +11,17 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_datasetrun.data.dataset import DatasetItem
+from pytest_datasetrun.engine.attempt import (
+    Attempt,
+    attempt_status,
+    error_fields,
+    provenance,
+    replayed,
+)
 from pytest_datasetrun.engine.concurrency import (
     LoopThread,
     ScorerTimeout,
@@ -23,18 +30,11 @@ from pytest_datasetrun.engine.concurrency import (
 )
 from pytest_datasetrun.engine.isolation import call_arguments
 from pytest_datasetrun.engine.outputs import is_repr_only
+from pytest_datasetrun.engine.repeats import REPEAT_POLICIES, repeated_fields
 from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorers
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.engine.usage import read_usage, sum_usage
-from pytest_datasetrun.errors import describe_exception
-from pytest_datasetrun.record.results import (
-    ItemResult,
-    RepeatResult,
-    ScorerResult,
-    Usage,
-    Via,
-    jsonable,
-)
+from pytest_datasetrun.record.results import ItemResult, jsonable
 from pytest_datasetrun.scorers.transient import backoff_delay, is_transient
 
 if TYPE_CHECKING:
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from pytest_datasetrun.engine.replay import ReplaySource
 
 __all__ = ("Settings", "Engine", "Outcome", "REPEAT_POLICIES")
-
-REPEAT_POLICIES = ("all", "majority", "any")
 
 
 @dataclass(frozen=True)
@@ -71,20 +69,6 @@ class Outcome:
 
     result: ItemResult
     exception: BaseException | None = None
-
-
-@dataclass
-class _Attempt:
-    output: Any = None
-    exception: BaseException | None = None
-    attempts: int = 1
-    duration: float = 0.0
-    scores: list[ScorerResult] = field(default_factory=list)
-    usage: Usage | None = None
-    via: Via = "target"  # or "cache", "replay", "refused"
-    cache_events: tuple[str, ...] = ()  # "hit", "miss", "write", "corrupt"
-    trace: Any = None
-    contexts: list[Any] | None = None
 
 
 class Engine:
@@ -129,7 +113,7 @@ class Engine:
         repeats = range(max(1, self.settings.repeat))
         runs = [self._attempt(item, kwargs, scorers, dataset, n) for n in repeats]
         fields = self._outcome_fields(runs, scorers)
-        fields.update(_provenance(runs, self.cache is not None))
+        fields.update(provenance(runs, self.cache is not None))
         duration = time.perf_counter() - started
         # One constructor call: assigning pydantic fields one by one costs more than scoring.
         result = ItemResult(
@@ -166,7 +150,7 @@ class Engine:
         scorers: list[Scorer],
         dataset: str = "",
         repeat: int = 0,
-    ) -> _Attempt:
+    ) -> Attempt:
         run = self._fetch(item, kwargs, dataset, repeat)
         if run.exception is None:
             context = ScoringContext(
@@ -186,12 +170,12 @@ class Engine:
 
     def _fetch(
         self, item: DatasetItem, kwargs: dict[str, Any], dataset: str, repeat: int
-    ) -> _Attempt:
+    ) -> Attempt:
         """The output of one call: replayed, cached, or from calling the target."""
         if self.replay is not None:
             recalled = self.replay.recall(item, dataset, repeat)
             if recalled is not None:
-                return _replayed(recalled)
+                return replayed(recalled)
         if self.cache is None:
             return self._call_target(item, kwargs)
         from pytest_datasetrun.engine.cache import call_key
@@ -200,7 +184,7 @@ class Engine:
         key = call_key(target.id, target.version, item.input, repeat)
         entry, problem = self.cache.get(key)
         if entry is not None:
-            return _Attempt(
+            return Attempt(
                 output=entry.output,
                 usage=entry.usage,
                 duration=entry.duration,
@@ -223,7 +207,7 @@ class Engine:
         run.cache_events = events
         return run
 
-    def _call_target(self, item: DatasetItem, kwargs: dict[str, Any]) -> _Attempt:
+    def _call_target(self, item: DatasetItem, kwargs: dict[str, Any]) -> Attempt:
         attempt = 0
         while True:
             attempt += 1
@@ -233,7 +217,7 @@ class Engine:
                 raw = self._invoke(*call_arguments(item, kwargs, self.target.wants_item))
                 usage = read_usage(raw)
                 found = self.target.extract(raw)
-                return _Attempt(
+                return Attempt(
                     output=found.output,
                     attempts=attempt,
                     duration=time.perf_counter() - started,
@@ -244,12 +228,12 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
                 duration = time.perf_counter() - started
                 if attempt > self.settings.max_retries or not self._retryable(exc, attempt):
-                    return _Attempt(exception=exc, attempts=attempt, duration=duration)
+                    return Attempt(exception=exc, attempts=attempt, duration=duration)
                 delay = backoff_delay(
                     exc, attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max
                 )
             if self.cancelled.wait(delay):
-                return _Attempt(
+                return Attempt(
                     exception=RuntimeError("cancelled while waiting to retry"), attempts=attempt
                 )
 
@@ -284,7 +268,7 @@ class Engine:
             for name in names
         )
 
-    def _outcome_fields(self, runs: list[_Attempt], scorers: list[Scorer]) -> dict[str, Any]:
+    def _outcome_fields(self, runs: list[Attempt], scorers: list[Scorer]) -> dict[str, Any]:
         first = runs[0]
         output = jsonable(first.output)
         fields: dict[str, Any] = {
@@ -298,135 +282,10 @@ class Engine:
         }
         if len(runs) == 1:
             fields["scores"] = first.scores
-            fields["status"] = _status(first)
-            fields.update(_error_fields(first.exception))
+            fields["status"] = attempt_status(first)
+            fields.update(error_fields(first.exception))
             return fields
-        repeats = [
-            RepeatResult(
-                output=jsonable(run.output),
-                error=_describe(run.exception) if run.exception else None,
-                scores=run.scores,
-                duration_s=run.duration,
-                passed=_status(run) == "passed",
-                via=run.via,
-            )
-            for run in runs
-        ]
-        policy = self.settings.repeat_policy
-        zero = self.settings.target_errors != "exclude"
-        scores = [_reduce(scorer, runs, policy, zero) for scorer in scorers]
-        errored = [run for run in runs if run.exception is not None]
-        if len(errored) == len(runs):
-            fields.update(_error_fields(errored[0].exception))
-            status = "errored"
-        elif any(score.error for score in scores):
-            status = "errored"
-        else:
-            verdicts = [repeat.passed for repeat in repeats]
-            passes = _policy_passes(self.settings.repeat_policy, verdicts)
-            status = "passed" if passes else "failed"
-        fields.update(repeats=repeats, scores=scores, status=status)
+        fields.update(
+            repeated_fields(runs, scorers, self.settings.repeat_policy, self.settings.target_errors)
+        )
         return fields
-
-
-def _status(run: _Attempt) -> str:
-    if run.exception is not None or any(score.error for score in run.scores):
-        return "errored"
-    return "failed" if any(score.passed is False for score in run.scores) else "passed"
-
-
-def _replayed(recalled: Any) -> _Attempt:
-    from pytest_datasetrun.engine.replay import RecalledError
-
-    if recalled.error is not None:
-        error = RecalledError(recalled.error, recalled.error_type)
-        # --replay-strict refused the row: nothing was replayed, and no call was made.
-        via = "refused" if recalled.error_type == "ReplayMissing" else "replay"
-        return _Attempt(exception=error, duration=recalled.duration, via=via)
-    return _Attempt(
-        output=recalled.output, usage=recalled.usage, duration=recalled.duration, via="replay"
-    )
-
-
-def _provenance(runs: list[_Attempt], cached: bool) -> dict[str, Any]:
-    """Where the outputs came from, and the item's cache mark when the cache is on."""
-    vias = {run.via for run in runs}
-    # A row that called the target at least once is "target" (it spent something).
-    via = next(v for v in ("target", "replay", "cache", "refused") if v in vias)
-    fields: dict[str, Any] = {"via": via}
-    if cached:
-        events = [event for run in runs for event in run.cache_events]
-        fields["cache"] = {
-            "hits": events.count("hit"),
-            "misses": events.count("miss"),
-            "writes": events.count("write"),
-        }
-        if "corrupt" in events:
-            fields["cache"]["corrupt"] = events.count("corrupt")
-    return fields
-
-
-def _describe(exc: BaseException) -> str:
-    return describe_exception(exc)
-
-
-def _error_fields(exc: BaseException | None) -> dict[str, Any]:
-    if exc is None:
-        return {}
-    text, kind = getattr(exc, "text", None), getattr(exc, "error_type", None)
-    if isinstance(text, str) and isinstance(kind, str):  # a RecalledError: the stored words
-        return {"error": text, "error_type": kind}
-    return {"error": _describe(exc), "error_type": type(exc).__name__}
-
-
-def _reduce(scorer: Scorer, runs: list[_Attempt], policy: str, zero: bool) -> ScorerResult:
-    """One scorer over K repeats: the mean value; passed by the repeat policy, not by the mean.
-
-    A scorer passes a repeated row when its per-repeat verdicts satisfy ``--repeat-policy``
-    (an attempt whose target or scorer failed counts as not passed), so a row the policy passes
-    never has a failing scorer (issue 10.1). With ``zero``, an attempt whose target failed
-    counts as 0 in the mean, as a target-errored row does in the aggregates (issue 10.2).
-    """
-    per_run = [next((s for s in run.scores if s.id == scorer.key), None) for run in runs]
-    scored = [s for s in per_run if s is not None]
-    failed = sum(run.exception is not None for run in runs) if zero else 0
-    values = [s.value for s in scored if s.value is not None]
-    if values and failed:
-        values += [0.0] * failed
-    errors = [s.error for s in scored if s.error]
-    reduced = ScorerResult(
-        id=scorer.key,
-        name=scorer.name,
-        threshold=scorer.threshold,
-        duration_s=sum(s.duration_s for s in scored),
-        metadata={"repeat_values": [s.value for s in scored], "repeats": len(runs)},
-    )
-    if values:
-        reduced.value = statistics.fmean(values)
-        reduced.reason = f"mean of {len(values)} repeats"
-        if failed:
-            reduced.reason += f" ({failed} whose target failed counted as 0)"
-            reduced.metadata["target_errors"] = failed
-        if scorer.threshold is not None:
-            verdicts = [s is not None and s.passed is True for s in per_run]
-            reduced.passed = _policy_passes(policy, verdicts)
-            reduced.metadata.update(repeats_passed=sum(verdicts), repeat_policy=policy)
-            reduced.reason += f"; passed {sum(verdicts)} of {len(runs)} (policy {policy})"
-    elif errors:
-        reduced.error = errors[0]
-    if errors and values:
-        reduced.reason = f"mean of {len(values)} repeats; {len(errors)} errored: {errors[0]}"
-    return reduced
-
-
-def _policy_passes(policy: str, verdicts: list[bool]) -> bool:
-    passed = sum(verdicts)
-    if policy == "all":
-        return passed == len(verdicts)
-    if policy == "any":
-        return passed > 0
-    if policy == "majority":
-        return passed * 2 > len(verdicts)
-    if policy.startswith("rate:"):
-        return passed / len(verdicts) >= float(policy[5:])
-    raise ValueError(f"unknown repeat policy {policy!r}")

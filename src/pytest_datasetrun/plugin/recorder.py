@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 
 from pytest_datasetrun.plugin.context import RunContext
+from pytest_datasetrun.plugin.runinfo import dataset_infos, default_name, scorer_infos, target_info
 from pytest_datasetrun.plugin.spool import ResultSpool, SpooledItems
+from pytest_datasetrun.plugin.xdisthooks import XdistHooks, is_xdist_controller
 from pytest_datasetrun.record.aggregate import RunningAggregates
 from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import (
-    DatasetInfo,
     RunRecord,
-    ScorerInfo,
-    TargetInfo,
     new_run_id,
 )
 from pytest_datasetrun.store.environment import capture_environment
@@ -58,7 +57,7 @@ class RunRecorder:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from pytest_datasetrun.plugin.nodes import DatasetCase
 
-        if hasattr(self.config, "workerinput") or _is_xdist_controller(self.config):
+        if hasattr(self.config, "workerinput") or is_xdist_controller(self.config):
             return
         cases = [item for item in session.items if isinstance(item, DatasetCase)]
         self.cases = {item.nodeid: (str(item.path), item.row.index) for item in cases}
@@ -154,7 +153,7 @@ class RunRecorder:
             self.messages.append("no dataset items were selected, so no run was recorded")
             return
         items = self.items()
-        self.sums = RunningAggregates(self._scorer_infos(), self.ctx.options.target_errors)
+        self.sums = RunningAggregates(scorer_infos(self.meta), self.ctx.options.target_errors)
         items.scan(self.sums.add)  # in dataset order: the figures aggregate_scores gives
         items.item_errors = self.sums.item_errors
         record = self.build(exitstatus, items)
@@ -177,19 +176,19 @@ class RunRecorder:
     def build(self, exitstatus: int, items: SpooledItems) -> RunRecord:
         """The run's record: summary, counts and aggregates (its items stay in ``items``)."""
         finished = datetime.now(timezone.utc)
-        scorers = self._scorer_infos()
+        scorers = scorer_infos(self.meta)
         counts = self.sums.counts()
         interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
-        target = self._target_info()
+        target = target_info(self.meta, self.ctx.options.target)
         return RunRecord(
             run_id=self.run_id,
-            name=self.ctx.options.run_name or _default_name(self.ctx, target),
+            name=self.ctx.options.run_name or default_name(self.ctx, target),
             status="partial" if counts.not_run or interrupted or self.crashed else "completed",
             started_at=self.started,
             finished_at=finished,
             duration_s=round(time.perf_counter() - self.started_clock, 6),
             exit_status=int(exitstatus),
-            datasets=self._dataset_infos(),
+            datasets=dataset_infos(self.ctx, self.sums.per_dataset),
             target=target,
             scorers=scorers,
             options={**self.ctx.options.recorded(), **self.ctx.iteration.recorded()},
@@ -201,7 +200,7 @@ class RunRecorder:
 
     def _workers(self) -> int:
         requested = getattr(self.config.option, "numprocesses", None)
-        if isinstance(requested, int) and _is_xdist_controller(self.config):
+        if isinstance(requested, int) and is_xdist_controller(self.config):
             return requested
         return len(self.sums.workers)
 
@@ -243,90 +242,19 @@ class RunRecorder:
         status, error, error_type = self._row_outcome(nodeid)
         return self._row_result(nodeid, status, error, error_type).model_dump_json().encode()
 
-    def _dataset_infos(self) -> list[DatasetInfo]:
-        infos = []
-        for path in self.ctx.options.datasets:
-            dataset = self.ctx.dataset(path)
-            infos.append(
-                DatasetInfo(
-                    path=_display(self.config, path),
-                    name=dataset.name,
-                    sha256=dataset.sha256,
-                    total=dataset.total,
-                    selected=self.sums.per_dataset.get(str(path), 0),
-                    format=dataset.format,
-                )
-            )
-        return infos
-
-    def _target_info(self) -> TargetInfo | None:
-        for meta in self.meta.values():
-            return TargetInfo(**meta["target"])
-        ref = self.ctx.options.target
-        return TargetInfo(id=ref, name=ref, kind="unknown") if ref else None
-
-    def _scorer_infos(self) -> list[ScorerInfo]:
-        seen: dict[str, ScorerInfo] = {}
-        for meta in self.meta.values():
-            for scorer in meta["scorers"]:
-                seen.setdefault(scorer["id"], ScorerInfo(**scorer))
-        return list(seen.values())
-
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        _terminal_summary(self, terminalreporter)
+        from pytest_datasetrun.plugin.terminal import write_summary
+
+        write_summary(terminalreporter, self.config, self.record, self.comparison, self.messages)
 
     def xdist_hooks(self) -> object:
-        return _XdistHooks(self)
+        return XdistHooks(self.config, self.ctx.options.max_concurrency, self)
 
-
-class _XdistHooks:
-    """Registered only when xdist is installed (its hooks are unknown otherwise)."""
-
-    def __init__(self, recorder: RunRecorder) -> None:
-        self.recorder = recorder
-
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.recorder.node_collection_finished(ids)
-
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        from pytest_datasetrun.plugin.xdist import (
-            PrefetchLoadScheduling,
-            survive_unreplaceable_workers,
-        )
-
-        survive_unreplaceable_workers(config)
-        concurrency = self.recorder.ctx.options.max_concurrency
-        if concurrency <= 1 or config.getoption("dist") != "load":
-            return None
-
-        return PrefetchLoadScheduling(config, log, depth=concurrency + 1, window=concurrency)
-
-    def pytest_testnodeready(self, node: Any) -> None:
-        from pytest_datasetrun.plugin.signals import local_worker_started
-
-        local_worker_started(self.recorder.config, node)
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        from pytest_datasetrun.plugin.signals import local_worker_gone
-
-        local_worker_gone(self.recorder.config, node)
-        self.recorder.workers += 1
+    def worker_down(self, node: Any, error: Any) -> None:
+        """An xdist worker finished (or was lost: ``error``)."""
+        self.workers += 1
         if error:
-            self.recorder.crashed = True
-
-
-def _is_xdist_controller(config: pytest.Config) -> bool:
-    return bool(
-        getattr(config.option, "dist", "no") != "no"
-        and getattr(config.option, "numprocesses", None)
-    )
-
-
-def _display(config: pytest.Config, path: Path) -> str:
-    try:
-        return path.relative_to(config.rootpath).as_posix()
-    except ValueError:
-        return str(path)
+            self.crashed = True
 
 
 def _error_text(report: pytest.TestReport) -> str:
@@ -335,47 +263,6 @@ def _error_text(report: pytest.TestReport) -> str:
         return str(crash.message)
     text = report.longreprtext.strip().splitlines()
     return text[-1] if text else f"failed during {report.when}"
-
-
-def _default_name(ctx: RunContext, target: TargetInfo | None) -> str:
-    datasets = "+".join(ctx.dataset(p).name for p in ctx.options.datasets)
-    return f"{datasets}@{target.id}" if target else datasets
-
-
-def _terminal_summary(recorder: RunRecorder, terminalreporter: Any) -> None:
-    from pytest_datasetrun.report.escape import safe_text
-    from pytest_datasetrun.report.summary import summary_lines
-
-    writer = getattr(terminalreporter, "_tw", None)
-    width = getattr(writer, "fullwidth", None)
-    short = recorder.config.get_verbosity() < 0
-    record = recorder.record
-    lines = summary_lines(record, width=width, short=short) if record is not None else []
-    if not lines and not recorder.messages:
-        return
-    terminalreporter.write_sep("=", "datasetrun")
-    for line in lines:
-        terminalreporter.write_line(line)
-    record = recorder.record
-    if record is not None and record.gates:
-        from pytest_datasetrun.report.gates import render_gates
-
-        text = render_gates(record.gates).rstrip("\n")
-        text = text.split("\n")[0] if short else text
-        if not short:
-            terminalreporter.write_sep("-", "quality gate")
-        terminalreporter.write_line(safe_text(text, multiline=True))
-    comparison = getattr(recorder, "comparison", None)
-    if comparison is not None:
-        from pytest_datasetrun.report.comparison import render_comparison
-
-        text = render_comparison(comparison).rstrip("\n")
-        text = "baseline " + text.split("\n")[-1] if short else text
-        if not short:
-            terminalreporter.write_sep("-", "baseline comparison")
-        terminalreporter.write_line(safe_text(text, multiline=True))
-    for message in recorder.messages:
-        terminalreporter.write_line(safe_text(message), red=message.startswith("ERROR"))
 
 
 def _spool_dir(ctx: RunContext) -> Path | None:
