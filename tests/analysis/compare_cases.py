@@ -67,7 +67,9 @@ def _values(kind: str, rng: random.Random, i: int, shift: float) -> dict[str, fl
     }
 
 
-def _pair(kind: str, n: int, seed: int, shift: float, errors: bool = False) -> tuple[RunRecord, RunRecord]:
+def _pair(
+    kind: str, n: int, seed: int, shift: float, errors: bool = False
+) -> tuple[RunRecord, RunRecord]:
     base_rng, cand_rng = random.Random(seed), random.Random(seed + 1)
     base = [_item(base_rng, i, _values(kind, base_rng, i, 0.0), errors) for i in range(n)]
     cand = [_item(cand_rng, i, _values(kind, cand_rng, i, shift), errors) for i in range(n)]
