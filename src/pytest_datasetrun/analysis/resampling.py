@@ -26,11 +26,17 @@ __all__ = (
 CIMethod = Literal["bca", "percentile"]
 _NORMAL = statistics.NormalDist()
 _CHUNK = 8  # items per precomputed subset-sum table in the sign-flip test (one random byte each)
-_MAX_LEVELS = 256  # beyond this many distinct magnitudes, a mask per magnitude costs more
+# A bit mask per distinct magnitude beats numpy's table look-ups up to about 16 magnitudes, and
+# the pure per-byte loop up to about 256.
+_FEW_LEVELS, _MAX_LEVELS = 16, 256
 
 
 def interval(
-    data: list[float], observed: float, sums: list[float], alpha: float, method: CIMethod
+    data: list[float],
+    observed: float,
+    sums: list[float],
+    alpha: float,
+    method: CIMethod,
 ) -> tuple[float, float]:
     """The interval from the bootstrap resample sums of ``data`` (none: ``data`` is constant)."""
     if not sums:
@@ -117,12 +123,14 @@ def sign_flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random
     rounding: numpy's table look-ups add as the pure loop does; with few distinct magnitudes a
     bit mask per magnitude counts its items in the subset (``v * count``, added by ``fsum``).
     """
-    fast = vectorised.flip_sums(magnitudes, n_resamples, rng)
-    if fast is not None:
-        return fast
     levels: dict[float, list[int]] = {}
     for i, value in enumerate(magnitudes):
         levels.setdefault(value, []).append(i)
+    if len(levels) <= _FEW_LEVELS:
+        return _level_flip_sums(levels, len(magnitudes), n_resamples, rng)
+    fast = vectorised.flip_sums(magnitudes, n_resamples, rng)
+    if fast is not None:
+        return fast
     if len(levels) <= _MAX_LEVELS:
         return _level_flip_sums(levels, len(magnitudes), n_resamples, rng)
     tables = [subset_sums(magnitudes[i : i + _CHUNK]) for i in range(0, len(magnitudes), _CHUNK)]

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from pytest_datasetrun.analysis import stats
 from pytest_datasetrun.analysis.correction import adjust_p_values
 from pytest_datasetrun.analysis.paired import PairedTest, ci_agrees, paired_test
+from pytest_datasetrun.analysis.pairing import Pairs
 from pytest_datasetrun.analysis.power import is_binary
-from pytest_datasetrun.record.results import ItemResult
-from pytest_datasetrun.record.values import ERRORED, TARGET_FAILED, row_value, target_failed
 
 __all__ = ("ScorerComparison", "Settings", "compare_scorers")
-
-Pairs = Sequence[tuple[ItemResult, ItemResult]]
 
 
 class ScorerComparison(BaseModel):
@@ -94,26 +90,12 @@ def _paired_values(
     result: ScorerComparison, pairs: Pairs, target_errors: str
 ) -> tuple[list[float], list[float]]:
     """The scorer's values on the rows where it has one in both runs; counts the errors."""
-    base_values, cand_values = [], []
-    for base, cand in pairs:
-        before = row_value(base, result.id, target_errors)
-        after = row_value(cand, result.id, target_errors)
-        result.base_errors += before is ERRORED
-        result.cand_errors += after is ERRORED
-        result.base_target_errors += _from_target(base, result.id, before)
-        result.cand_target_errors += _from_target(cand, result.id, after)
-        if isinstance(before, float) and isinstance(after, float):
-            base_values.append(before)
-            cand_values.append(after)
-    result.n = len(base_values)
-    return base_values, cand_values
-
-
-def _from_target(item: ItemResult, sid: str, value: object) -> bool:
-    if value is TARGET_FAILED:
-        return True
-    score = item.score(sid)
-    return value == 0.0 and target_failed(item) and (score is None or score.value is None)
+    paired = pairs.scorer(result.id, target_errors)
+    result.base_errors, result.cand_errors = paired.base_errors, paired.cand_errors
+    result.base_target_errors = paired.base_target_errors
+    result.cand_target_errors = paired.cand_target_errors
+    result.n = len(paired.base)
+    return paired.base, paired.cand
 
 
 def _tests(
