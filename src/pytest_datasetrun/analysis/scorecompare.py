@@ -104,18 +104,27 @@ def _tests(
     diffs = [[c - b for b, c in zip(*column, strict=True)] for column in columns]
     testable = [i for i, d in enumerate(diffs) if len(d) >= 2]
     resampled = [i for i in testable if not is_binary(*columns[i])]  # 0/1: an exact interval
+    # Scorers with the same differences on every pair get the same test and interval (the same
+    # inputs and seed): each distinct column is resampled once.
+    first = {tuple(diffs[i]): i for i in reversed(resampled)}
     intervals = stats.paired_bootstrap_cis(
-        [diffs[i] for i in resampled], settings.confidence, seed=settings.seed
+        [diffs[i] for i in first.values()], settings.confidence, seed=settings.seed
     )
     ci_of: dict[int, tuple[float, float] | None] = dict.fromkeys(testable)
-    ci_of.update(zip(resampled, intervals, strict=True))
-    return [
-        paired_test(
-            *columns[i], ci_of[i], significance=settings.significance,
-            confidence=settings.confidence, seed=settings.seed,
-        ) if i in ci_of else None
-        for i in range(len(columns))
-    ]  # fmt: skip
+    ci_of.update(zip(first.values(), intervals, strict=True))
+    tests: dict[int, PairedTest | None] = {}
+    for i in range(len(columns)):
+        same = first.get(tuple(diffs[i]), i) if i in resampled else i
+        if same in tests:
+            tests[i] = tests[same]
+        elif i in ci_of:
+            tests[i] = paired_test(
+                *columns[i], ci_of[same], significance=settings.significance,
+                confidence=settings.confidence, seed=settings.seed,
+            )  # fmt: skip
+        else:
+            tests[i] = None
+    return [tests[i] for i in range(len(columns))]
 
 
 def _fill(
