@@ -21,24 +21,34 @@ except ImportError:  # pragma: no cover - exercised when numpy is not installed
 
 __all__ = ("choice_sums", "flip_sums")
 
-_BATCH = 1 << 20  # resampled items held at once (8 MiB of float64 per array)
+_BATCH = 1 << 18  # resampled items held at once (2 MiB of float64 per array)
 _TWO_MINUS_53 = 1.0 / 9007199254740992.0
 
 
 def flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> list[float] | None:
-    """As :func:`~pytest_datasetrun.analysis.resampling.sign_flip_sums`, or ``None``."""
+    """As :func:`~pytest_datasetrun.analysis.resampling.sign_flip_sums`, or ``None``.
+
+    Byte ``j`` of a resample's random bytes picks items ``8j .. 8j + 7`` (bit ``k``: item
+    ``8j + k``); each byte's items are added in bit order from 0.0 (what the loop's subset-sum
+    table holds: adding 0.0 for an unpicked item changes nothing), then the bytes' sums left to
+    right.
+    """
     if np is None:
         return None
-    tables = _subset_tables(magnitudes)
-    count = tables.shape[0]
-    rows = np.arange(count)
+    count = -(-len(magnitudes) // 8)
+    values = np.zeros(count * 8)
+    values[: len(magnitudes)] = magnitudes
+    by_bit = values.reshape(count, 8).T.copy()  # row k: item 8j + k of every byte j
     sums: list[float] = []
     batch = max(1, _BATCH // count)
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
         raw = b"".join([rng.randbytes(count) for _ in range(size)])  # one call per resample
         picks = np.frombuffer(raw, dtype=np.uint8).reshape(size, count)
-        sums.extend(_left_to_right(tables[rows, picks]))
+        chunks = np.zeros((size, count))
+        for bit, bit_values in enumerate(by_bit):
+            chunks += ((picks >> bit) & 1) * bit_values
+        sums.extend(_left_to_right(chunks))
     return sums
 
 
@@ -72,22 +82,6 @@ def _positions(raw: bytes, size: int, n: int) -> Any:
     whole = (((pairs & 0xFFFFFFFF) >> 5) << 26) | (pairs >> 38)
     uniform = whole.astype(np.float64) * _TWO_MINUS_53
     return (uniform * float(n)).astype(np.intp)  # truncation is floor: every value is >= 0
-
-
-def _subset_tables(magnitudes: list[float]) -> Any:
-    """Row ``j``, column ``mask``: the sum of the items ``8j + k`` whose bit ``k`` is in ``mask``.
-
-    Added in increasing bit order from 0.0, as ``resampling.subset_sums`` does; the last row's
-    missing items are 0.0, so its high bits pick nothing (the pure loop repeats the table).
-    """
-    count = -(-len(magnitudes) // 8)
-    values = np.zeros(count * 8)
-    values[: len(magnitudes)] = magnitudes
-    values = values.reshape(count, 8)
-    tables = np.zeros((count, 1))
-    for bit in range(8):
-        tables = np.concatenate([tables, tables + values[:, bit : bit + 1]], axis=1)
-    return tables
 
 
 def _left_to_right(rows: Any) -> list[float]:
