@@ -14,16 +14,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from pytest_datasetrun.analysis.correction import CORRECTIONS
-from pytest_datasetrun.analysis.gates import item_verdict, split_values
-from pytest_datasetrun.analysis.scorecompare import ScorerComparison, Settings, compare_scorers
+from pytest_datasetrun.analysis.gates import split_values
+from pytest_datasetrun.analysis.pairing import Pairs, RunRows
+from pytest_datasetrun.analysis.scorecompare import (
+    ScorerComparison,
+    Settings,
+    compare_scorers,
+)
 from pytest_datasetrun.errors import ConfigError
-from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.record.values import TARGET_ERRORS
 
 __all__ = (
     "Comparison",
+    "RunRows",
     "ScorerComparison",
+    "compare_rows",
     "compare_runs",
     "parse_max_regression",
 )
@@ -97,22 +103,48 @@ def compare_runs(
     :returns: the :class:`Comparison`.
     :raises ConfigError: ``significance``, ``confidence``, a delta or a choice out of range.
     """
+    return compare_rows(
+        base, RunRows.of(base), cand, RunRows.of(cand), max_regression=max_regression,
+        significance=significance, confidence=confidence, seed=seed,
+        target_errors=target_errors, correction=correction,
+    )  # fmt: skip
+
+
+def compare_rows(
+    base: RunRecord,
+    base_rows: RunRows,
+    cand: RunRecord,
+    cand_rows: RunRows,
+    *,
+    max_regression: MaxRegression = None,
+    significance: float = 0.05,
+    confidence: float = 0.95,
+    seed: int = 0,
+    target_errors: str = "zero",
+    correction: str = "holm",
+) -> Comparison:
+    """:func:`compare_runs` of two runs whose items were read into :class:`RunRows`.
+
+    ``base`` and ``cand`` give the run summaries (their ``items`` are not read), the rows their
+    items, one at a time: a stored run's items file need not be held in memory.
+
+    :returns: the :class:`Comparison`, the one :func:`compare_runs` gives for the same items.
+    :raises ConfigError: as for :func:`compare_runs`.
+    """
     _check_settings(significance, confidence, max_regression)
     _check_choice("target_errors", target_errors, TARGET_ERRORS)
     _check_choice("correction", correction, CORRECTIONS)
-    base_items, cand_items = _by_id(base), _by_id(cand)
-    shared = [item_id for item_id in base_items if item_id in cand_items]
+    pairs = Pairs(base_rows, cand_rows)
     comparison = Comparison(
         base_run=base.run_id, cand_run=cand.run_id, base_name=base.name, cand_name=cand.name,
-        significance=significance, confidence=confidence, seed=seed, shared=len(shared),
+        significance=significance, confidence=confidence, seed=seed, shared=len(pairs),
         target_errors=target_errors, correction=correction,
-        removed=[item_id for item_id in base_items if item_id not in cand_items],
-        added=[item_id for item_id in cand_items if item_id not in base_items],
+        removed=[item_id for item_id in base_rows.rows if item_id not in cand_rows.rows],
+        added=[item_id for item_id in cand_rows.rows if item_id not in base_rows.rows],
     )  # fmt: skip
-    comparison.warnings = _run_warnings(base, cand, base_items, cand_items)
-    pairs = [(base_items[i], cand_items[i]) for i in shared]
+    comparison.warnings = _run_warnings(base, cand, base_rows, cand_rows)
     _add_flips(comparison, pairs)
-    names = _scorer_names(base, cand, comparison.warnings)
+    names = _scorer_names(base_rows, cand_rows, comparison.warnings)
     deltas = _deltas(names, max_regression, comparison.warnings)
     settings = Settings(
         significance=significance, confidence=confidence, seed=seed,
@@ -122,7 +154,9 @@ def compare_runs(
     return comparison
 
 
-def parse_max_regression(values: Iterable[str] | str | None) -> dict[str, float] | float | None:
+def parse_max_regression(
+    values: Iterable[str] | str | None,
+) -> dict[str, float] | float | None:
     """Parse ``--max-regression`` values: ``SCORER=DELTA`` or a bare ``DELTA`` for every scorer.
 
     :param values: the option's values; each may hold several, comma-separated.
@@ -148,15 +182,8 @@ def parse_max_regression(values: Iterable[str] | str | None) -> dict[str, float]
 # -- pairing ------------------------------------------------------------------------------------
 
 
-def _by_id(record: RunRecord) -> dict[str, ItemResult]:
-    return {item.item_id: item for item in record.items}
-
-
 def _run_warnings(
-    base: RunRecord,
-    cand: RunRecord,
-    base_items: Mapping[str, ItemResult],
-    cand_items: Mapping[str, ItemResult],
+    base: RunRecord, cand: RunRecord, base_rows: RunRows, cand_rows: RunRows
 ) -> list[str]:
     warnings = []
     base_data = sorted((d.name, d.sha256) for d in base.datasets)
@@ -166,16 +193,19 @@ def _run_warnings(
             f"the runs used different dataset files ({_datasets(base_data)} vs "
             f"{_datasets(cand_data)}): items are paired by id, and a row may have changed"
         )
-    for record, items, which in ((base, base_items, "base"), (cand, cand_items, "candidate")):
+    for record, rows, which in (
+        (base, base_rows, "base"),
+        (cand, cand_rows, "candidate"),
+    ):
         if record.status == "partial":
             warnings.append(f"the {which} run {record.run_id} is partial (interrupted)")
-        if len(items) < len(record.items):
-            dropped = len(record.items) - len(items)
+        if len(rows.rows) < rows.items:
+            dropped = rows.items - len(rows.rows)
             warnings.append(
                 f"the {which} run repeats item ids ({dropped} duplicates); "
                 "the last item with each id is compared"
             )
-    if not set(base_items) & set(cand_items):
+    if not any(item_id in cand_rows.rows for item_id in base_rows.rows):
         warnings.append("no item id is in both runs: nothing to compare")
     return warnings
 
@@ -184,38 +214,29 @@ def _datasets(data: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"{name} sha256 {sha[:12]}" for name, sha in data) or "no dataset"
 
 
-def _add_flips(comparison: Comparison, pairs: Sequence[tuple[ItemResult, ItemResult]]) -> None:
-    for base, cand in pairs:
-        before, after = item_verdict(base), item_verdict(cand)
+def _add_flips(comparison: Comparison, pairs: Pairs) -> None:
+    for item_id, (base, cand) in zip(pairs.ids, pairs.rows, strict=True):
+        before, after = pairs.base.verdict(base), pairs.cand.verdict(cand)
         if before == "passed" and after == "failed":
-            comparison.newly_failed.append(cand.item_id)
+            comparison.newly_failed.append(item_id)
         elif before == "failed" and after == "passed":
-            comparison.newly_passed.append(cand.item_id)
+            comparison.newly_passed.append(item_id)
         if after == "errored" and before != "errored":
-            comparison.new_errors.append(cand.item_id)
+            comparison.new_errors.append(item_id)
         elif before == "errored" and after in ("passed", "failed"):
-            comparison.fixed_errors.append(cand.item_id)
+            comparison.fixed_errors.append(item_id)
 
 
-def _scorer_names(base: RunRecord, cand: RunRecord, warnings: list[str]) -> dict[str, str]:
+def _scorer_names(base: RunRows, cand: RunRows, warnings: list[str]) -> dict[str, str]:
     """Scorer id -> name for the scorers present in both runs, in the base run's order."""
-    base_names, cand_names = _scorers_of(base), _scorers_of(cand)
     for names, other, which in (
-        (base_names, cand_names, "base"),
-        (cand_names, base_names, "candidate"),
+        (base.names, cand.names, "base"),
+        (cand.names, base.names, "candidate"),
     ):
         for sid in names:
             if sid not in other:
                 warnings.append(f"scorer '{names[sid]}' ran only in the {which} run: not compared")
-    return {sid: name for sid, name in base_names.items() if sid in cand_names}
-
-
-def _scorers_of(record: RunRecord) -> dict[str, str]:
-    names = {info.id: info.name for info in record.scorers}
-    for item in record.items:
-        for score in item.scores:
-            names.setdefault(score.id, score.name)
-    return names
+    return {sid: name for sid, name in base.names.items() if sid in cand.names}
 
 
 def _deltas(

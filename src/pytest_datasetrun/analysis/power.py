@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -216,4 +216,25 @@ def _beta_quantile(q: float, a: float, b: float) -> float:
 def _beta_cdf(x: float, a: float, b: float) -> float:
     """Beta(a, b) CDF for integer a, b >= 1: ``P(Bin(a + b - 1, x) >= a)``."""
     n, k = int(a + b - 1), int(a)
-    return math.fsum(_binom_pmf(n, j, x, 1.0 - x) for j in range(k, n + 1))
+    return math.fsum(_upper_terms(n, k, x))
+
+
+def _upper_terms(n: int, k: int, x: float) -> Iterator[float]:
+    """``P(X = j)`` for ``j >= k``, X ~ Bin(n, x), except terms that underflow to 0.0.
+
+    The terms fall away from the mode on both sides, so the walk outwards from it stops at the
+    first 0.0: the ones left out are 0.0 too and change no sum (``fsum`` is exact), which saves
+    most of the work for thousands of pairs.
+    """
+    q, centre = 1.0 - x, (n + 1) * x
+    mode = min(n, max(k, int(centre)))
+    for j in range(mode, n + 1):
+        term = _binom_pmf(n, j, x, q)
+        if term == 0.0 and j > centre:
+            break
+        yield term
+    for j in range(mode - 1, k - 1, -1):
+        term = _binom_pmf(n, j, x, q)
+        if term == 0.0:
+            break
+        yield term

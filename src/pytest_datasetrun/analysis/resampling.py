@@ -12,6 +12,8 @@ import statistics
 from bisect import bisect_left, bisect_right
 from typing import Literal
 
+from pytest_datasetrun.analysis import vectorised
+
 __all__ = (
     "CIMethod",
     "interval",
@@ -24,10 +26,17 @@ __all__ = (
 CIMethod = Literal["bca", "percentile"]
 _NORMAL = statistics.NormalDist()
 _CHUNK = 8  # items per precomputed subset-sum table in the sign-flip test (one random byte each)
+# A bit mask per distinct magnitude beats numpy's table look-ups up to about 16 magnitudes, and
+# the pure per-byte loop up to about 256.
+_FEW_LEVELS, _MAX_LEVELS = 16, 256
 
 
 def interval(
-    data: list[float], observed: float, sums: list[float], alpha: float, method: CIMethod
+    data: list[float],
+    observed: float,
+    sums: list[float],
+    alpha: float,
+    method: CIMethod,
 ) -> tuple[float, float]:
     """The interval from the bootstrap resample sums of ``data`` (none: ``data`` is constant)."""
     if not sums:
@@ -58,6 +67,9 @@ def resampled_sums(
     columns: list[list[float]], n_resamples: int, rng: random.Random
 ) -> list[list[float]]:
     """Resample sums of equally long columns; the positions are what ``rng.choices`` draws."""
+    fast = vectorised.choice_sums(columns, n_resamples, rng)  # the same draws, with numpy
+    if fast is not None:
+        return fast
     positions = range(len(columns[0]))
     getters = [column.__getitem__ for column in columns]
     sums: list[list[float]] = [[] for _ in columns]
@@ -104,12 +116,46 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
 
 
 def sign_flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> list[float]:
-    """Sums of random subsets of ``magnitudes``: one random byte picks a subset of 8 items."""
+    """Sums of random subsets of ``magnitudes``: one random byte picks a subset of 8 items.
+
+    Every way below draws the same bytes in the same order (item ``i`` is in the subset when bit
+    ``i % 8`` of byte ``i // 8`` is set), so the subsets are the same and the sums agree to
+    rounding: numpy's table look-ups add as the pure loop does; with few distinct magnitudes a
+    bit mask per magnitude counts its items in the subset (``v * count``, added by ``fsum``).
+    """
+    levels: dict[float, list[int]] = {}
+    for i, value in enumerate(magnitudes):
+        levels.setdefault(value, []).append(i)
+    if len(levels) <= _FEW_LEVELS:
+        return _level_flip_sums(levels, len(magnitudes), n_resamples, rng)
+    fast = vectorised.flip_sums(magnitudes, n_resamples, rng)
+    if fast is not None:
+        return fast
+    if len(levels) <= _MAX_LEVELS:
+        return _level_flip_sums(levels, len(magnitudes), n_resamples, rng)
     tables = [subset_sums(magnitudes[i : i + _CHUNK]) for i in range(0, len(magnitudes), _CHUNK)]
     tables[-1] = (tables[-1] * (256 // len(tables[-1])))[:256]  # pad: high bits pick no item
     return [
         sum(map(list.__getitem__, tables, rng.randbytes(len(tables)))) for _ in range(n_resamples)
     ]
+
+
+def _level_flip_sums(
+    levels: dict[float, list[int]], n: int, n_resamples: int, rng: random.Random
+) -> list[float]:
+    """Sign-flip sums from one bit mask per distinct magnitude (C-level ``&`` and popcount)."""
+    size = -(-n // _CHUNK)
+    masks = []
+    for value, positions in levels.items():
+        bits = bytearray(size)
+        for i in positions:
+            bits[i >> 3] |= 1 << (i & 7)
+        masks.append((value, int.from_bytes(bits, "little")))
+    sums = []
+    for _ in range(n_resamples):
+        drawn = int.from_bytes(rng.randbytes(size), "little")
+        sums.append(math.fsum([value * (drawn & mask).bit_count() for value, mask in masks]))
+    return sums
 
 
 def subset_sums(values: list[float]) -> list[float]:

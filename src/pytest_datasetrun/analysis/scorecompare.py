@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from pytest_datasetrun.analysis import stats
 from pytest_datasetrun.analysis.correction import adjust_p_values
 from pytest_datasetrun.analysis.paired import PairedTest, ci_agrees, paired_test
+from pytest_datasetrun.analysis.pairing import Pairs
 from pytest_datasetrun.analysis.power import is_binary
-from pytest_datasetrun.record.results import ItemResult
-from pytest_datasetrun.record.values import ERRORED, TARGET_FAILED, row_value, target_failed
 
 __all__ = ("ScorerComparison", "Settings", "compare_scorers")
-
-Pairs = Sequence[tuple[ItemResult, ItemResult]]
 
 
 class ScorerComparison(BaseModel):
@@ -94,26 +90,12 @@ def _paired_values(
     result: ScorerComparison, pairs: Pairs, target_errors: str
 ) -> tuple[list[float], list[float]]:
     """The scorer's values on the rows where it has one in both runs; counts the errors."""
-    base_values, cand_values = [], []
-    for base, cand in pairs:
-        before = row_value(base, result.id, target_errors)
-        after = row_value(cand, result.id, target_errors)
-        result.base_errors += before is ERRORED
-        result.cand_errors += after is ERRORED
-        result.base_target_errors += _from_target(base, result.id, before)
-        result.cand_target_errors += _from_target(cand, result.id, after)
-        if isinstance(before, float) and isinstance(after, float):
-            base_values.append(before)
-            cand_values.append(after)
-    result.n = len(base_values)
-    return base_values, cand_values
-
-
-def _from_target(item: ItemResult, sid: str, value: object) -> bool:
-    if value is TARGET_FAILED:
-        return True
-    score = item.score(sid)
-    return value == 0.0 and target_failed(item) and (score is None or score.value is None)
+    paired = pairs.scorer(result.id, target_errors)
+    result.base_errors, result.cand_errors = paired.base_errors, paired.cand_errors
+    result.base_target_errors = paired.base_target_errors
+    result.cand_target_errors = paired.cand_target_errors
+    result.n = len(paired.base)
+    return paired.base, paired.cand
 
 
 def _tests(
@@ -122,18 +104,27 @@ def _tests(
     diffs = [[c - b for b, c in zip(*column, strict=True)] for column in columns]
     testable = [i for i, d in enumerate(diffs) if len(d) >= 2]
     resampled = [i for i in testable if not is_binary(*columns[i])]  # 0/1: an exact interval
+    # Scorers with the same differences on every pair get the same test and interval (the same
+    # inputs and seed): each distinct column is resampled once.
+    first = {tuple(diffs[i]): i for i in reversed(resampled)}
     intervals = stats.paired_bootstrap_cis(
-        [diffs[i] for i in resampled], settings.confidence, seed=settings.seed
+        [diffs[i] for i in first.values()], settings.confidence, seed=settings.seed
     )
     ci_of: dict[int, tuple[float, float] | None] = dict.fromkeys(testable)
-    ci_of.update(zip(resampled, intervals, strict=True))
-    return [
-        paired_test(
-            *columns[i], ci_of[i], significance=settings.significance,
-            confidence=settings.confidence, seed=settings.seed,
-        ) if i in ci_of else None
-        for i in range(len(columns))
-    ]  # fmt: skip
+    ci_of.update(zip(first.values(), intervals, strict=True))
+    tests: dict[int, PairedTest | None] = {}
+    for i in range(len(columns)):
+        same = first.get(tuple(diffs[i]), i) if i in resampled else i
+        if same in tests:
+            tests[i] = tests[same]
+        elif i in ci_of:
+            tests[i] = paired_test(
+                *columns[i], ci_of[same], significance=settings.significance,
+                confidence=settings.confidence, seed=settings.seed,
+            )  # fmt: skip
+        else:
+            tests[i] = None
+    return [tests[i] for i in range(len(columns))]
 
 
 def _fill(

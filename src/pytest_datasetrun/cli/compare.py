@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pytest_datasetrun.analysis.compare import compare_runs, parse_max_regression
+from pytest_datasetrun.analysis.compare import compare_rows, parse_max_regression
 from pytest_datasetrun.analysis.flaky import (
     FlakyItem,
     HistoryEntry,
@@ -21,6 +21,7 @@ from pytest_datasetrun.analysis.flaky import (
     item_history,
     step_items,
 )
+from pytest_datasetrun.analysis.pairing import stored_rows
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_REGRESSION, store_from_args
 from pytest_datasetrun.errors import ConfigError, StoreError
 from pytest_datasetrun.record.run import RunRecord
@@ -103,10 +104,15 @@ def run_compare(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     max_regression = parse_max_regression(args.max_regression)
     store = _store(args)
-    base, cand = store.get(args.base), store.get(args.candidate)
-    comparison = compare_runs(
+    (base, base_rows), (cand, cand_rows) = (
+        stored_rows(store, args.base),
+        stored_rows(store, args.candidate),
+    )
+    comparison = compare_rows(
         base,
+        base_rows,
         cand,
+        cand_rows,
         max_regression=max_regression,
         significance=args.significance,
         confidence=args.confidence,

@@ -196,18 +196,24 @@ def _compare_baseline(
     options = ctx.options
     if not options.baseline:
         return False
-    from pytest_datasetrun.analysis.compare import compare_runs, parse_max_regression
+    from pytest_datasetrun.analysis.compare import compare_rows, parse_max_regression
+    from pytest_datasetrun.analysis.pairing import RunRows, stored_rows
+    from pytest_datasetrun.store.itemsfile import loads
     from pytest_datasetrun.store.runstore import open_store
 
     try:
-        base = open_store(ctx.store_path).get(options.baseline)
+        base, base_rows = stored_rows(open_store(ctx.store_path), options.baseline)
         limits = (
             parse_max_regression(list(options.max_regression)) if options.max_regression else None
         )
-        _load(record, items)
-        comparison = compare_runs(
+        # The spooled items are read one at a time, never built into models (issue 15).
+        payloads = items.payloads() if items is not None and not record.items else None
+        cand_rows = RunRows.of(record, None if payloads is None else map(loads, payloads))
+        comparison = compare_rows(
             base,
+            base_rows,
             record,
+            cand_rows,
             max_regression=limits,
             significance=options.significance,
             target_errors=options.target_errors,
