@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-ASYNC_TARGETS = '''
+ASYNC_TARGETS = """
 
 @dr.target(id="anap")
 async def anap(input):
@@ -30,7 +30,7 @@ async def aflaky(input):
     if attempts <= 2:
         raise RateLimitError(f"attempt {attempts} throttled")
     return input
-'''
+"""
 
 
 @pytest.fixture
