@@ -11,11 +11,16 @@ process: ``asyncio.gather`` under a ``Semaphore(32)`` for the async target, a
 too, so each run can be stated against "floor + start-up" (target: within 1.5x).
 
 A second table runs fast targets, 400 rows sleeping 5 ms, where the plugin's own per-row cost
-shows: ``--max-concurrency 32`` against the same floor (target: within 1.3x of floor + start-up).
+shows: ``--max-concurrency 32`` against the same floor (target: within 1.3x of floor + start-up),
+and against a second baseline, floor + a plain ``@pytest.mark.parametrize`` of 400 tests that do
+nothing (pytest's own per-item protocol, which every dataset row goes through too). With
+``--against REF`` the plugin at REF runs beside the working tree in the same run;
+``--fast-only`` runs this second table alone.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Sequence
@@ -24,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import (  # noqa: E402 - the sibling module, found through the path above
+    AGAINST,
     MODES,
     PYTEST,
     PYTHON,
@@ -103,6 +109,16 @@ passed = sum(output == row["expected"] for output, row in zip(outputs, rows))
 print(f"{{passed}} passed")
 '''
 
+PLAIN = '''"""The second baseline: {ROWS} plain pytest tests that do nothing."""
+
+import pytest
+
+
+@pytest.mark.parametrize("row", range({ROWS}))
+def test_row(row):
+    pass
+'''
+
 # label -> extra pytest arguments; the first is the one the 1.5x target is about.
 PLUGIN_RUNS: dict[str, tuple[str, ...]] = {
     f"plugin --max-concurrency {CONCURRENCY}": ("--max-concurrency", str(CONCURRENCY)),
@@ -147,6 +163,22 @@ def configs(project: Path, variant: str, rows: int) -> list[Config]:
         )
         for label, flags in PLUGIN_RUNS.items()
     ]
+
+
+def fast_configs(root: Path, project: Path, variant: str, rows: int) -> list[Config]:
+    """Floor, plain parametrize of ``rows`` no-op tests, the plugin (and the plugin at ``--against``)."""
+    floor, plugin = configs(project, variant, rows)[:2]
+    plain = root / f"plain-{rows}"
+    if not plain.exists():
+        plain.mkdir()
+        (plain / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        (plain / "test_plain.py").write_text(PLAIN.format(ROWS=rows), encoding="utf-8")
+    baseline = Config(f"plain parametrize, {rows} no-op tests", PYTEST, plain, floor.expect)
+    against = [
+        Config(f"{plugin.label} {label}", plugin.cmd, project, plugin.expect, env=env)
+        for label, env in AGAINST
+    ]
+    return [floor, baseline, plugin, *against]
 
 
 def sleep_bound(rows: int, flags: Sequence[str]) -> float:
@@ -194,17 +226,24 @@ def io_table(
 
 
 def fast_table(results: dict[str, list[Measurement]], startup: Measurement) -> str:
-    """Floor, floor + start-up and the plugin with --max-concurrency, for fast targets."""
+    """Floor, floor + start-up, the plain baseline and the plugin runs, for fast targets."""
     lines: list[list[object]] = []
-    for variant, (floor, plugin) in results.items():
+    for variant, (floor, plain, *plugins) in results.items():
         base = floor.wall_s + startup.wall_s
+        second = floor.wall_s + plain.wall_s
         lines += [
-            [f"floor {variant}", floor.wall, _min_max(floor), f"{floor.cpu_s:.2f} s", ""],
-            [f"floor {variant} + pytest start-up", f"{base:.2f} s", "", "", ""],
-            [plugin.label, plugin.wall, _min_max(plugin), f"{plugin.cpu_s:.2f} s",
-             f"{plugin.wall_s / base:.2f}x"],
+            [f"floor {variant}", floor.wall, _min_max(floor), f"{floor.cpu_s:.2f} s", "", ""],
+            [f"floor {variant} + pytest start-up", f"{base:.2f} s", "", "", "", ""],
+            [plain.label, plain.wall, _min_max(plain), f"{plain.cpu_s:.2f} s", "", ""],
+            [f"floor {variant} + plain parametrize", f"{second:.2f} s", "", "", "", ""],
+        ]
+        lines += [
+            [m.label, m.wall, _min_max(m), f"{m.cpu_s:.2f} s",
+             f"{m.wall_s / base:.2f}x", f"{m.wall_s / second:.2f}x"]
+            for m in plugins
         ]  # fmt: skip
-    return table(["run", "wall (median)", "min–max", "CPU", "vs floor + start-up"], lines)
+    headers = ["run", "wall (median)", "min–max", "CPU", "vs floor + start-up"]
+    return table([*headers, "vs floor + plain parametrize"], lines)
 
 
 def _min_max(m: Measurement) -> str:
@@ -212,16 +251,27 @@ def _min_max(m: Measurement) -> str:
     return f"{min(walls):.2f}–{max(walls):.2f} s"
 
 
-def run(root: Path, repeat: int, quick: bool) -> str:
+def run(root: Path, repeat: int, quick: bool, fast_only: bool = False) -> str:
     """Measure and return the markdown section."""
     rows = QUICK_ROWS if quick else ROWS
-    project = make_project(root, rows)
     startups = dict(zip(MODES, measure(startup_configs(root), repeat), strict=True))
-    results = {variant: measure(configs(project, variant, rows), repeat) for variant in VARIANTS}
     fast = make_project(root, ROWS, FAST_DELAY_S)
     fast_results = {
-        variant: measure(configs(fast, variant, ROWS)[:2], repeat) for variant in VARIANTS
+        variant: measure(fast_configs(root, fast, variant, ROWS), repeat) for variant in VARIANTS
     }
+    fast_section = [
+        f"### Fast targets: {ROWS} rows, target sleeps {FAST_DELAY_S * 1000:g} ms "
+        f"(median of {repeat})",
+        "",
+        fast_table(fast_results, startups["serial"]),
+        "",
+        "Target: `--max-concurrency 32` within 1.3x of floor + start-up. The plain parametrize "
+        "baseline is pytest's own cost for as many items (start-up included).",
+    ]
+    if fast_only:
+        return "\n".join(fast_section)
+    project = make_project(root, rows)
+    results = {variant: measure(configs(project, variant, rows), repeat) for variant in VARIANTS}
     return "\n".join(
         [
             f"### IO-bound: {rows} rows, target sleeps {DELAY_S * 1000:g} ms (median of {repeat})",
@@ -234,18 +284,16 @@ def run(root: Path, repeat: int, quick: bool) -> str:
             "The sleep-bound minimum is ceil(rows / (workers x concurrency)) x 50 ms, "
             "start-up excluded.",
             "",
-            f"### Fast targets: {ROWS} rows, target sleeps {FAST_DELAY_S * 1000:g} ms "
-            f"(median of {repeat})",
-            "",
-            fast_table(fast_results, startups["serial"]),
-            "",
-            "Target: `--max-concurrency 32` within 1.3x of floor + start-up.",
+            *fast_section,
         ]
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    script_main(__doc__.splitlines()[0], run, argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    fast_only = "--fast-only" in args
+    args = [arg for arg in args if arg != "--fast-only"]
+    script_main(__doc__.splitlines()[0], functools.partial(run, fast_only=fast_only), args)
 
 
 if __name__ == "__main__":

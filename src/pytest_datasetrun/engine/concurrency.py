@@ -223,8 +223,11 @@ class WorkerPool:
     def stopping(self) -> threading.Event:
         return self._stopping
 
-    def submit(self, job: Callable[[], R]) -> concurrent.futures.Future[R]:
-        future: concurrent.futures.Future[R] = concurrent.futures.Future()
+    def submit(
+        self, job: Callable[[], R], future: concurrent.futures.Future[R] | None = None
+    ) -> concurrent.futures.Future[R]:
+        """Queue ``job``; its result goes to ``future`` (a new one unless given)."""
+        future = concurrent.futures.Future() if future is None else future
         with self._lock:
             if self._idle == 0 and len(self._threads) < self.size:
                 thread = threading.Thread(target=self._serve, name="datasetrun-worker", daemon=True)

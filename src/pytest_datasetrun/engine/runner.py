@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from pytest_datasetrun.engine.cache import CallCache
     from pytest_datasetrun.engine.replay import ReplaySource
 
-__all__ = ("Settings", "Engine", "Outcome", "REPEAT_POLICIES")
+__all__ = ("Settings", "Engine", "Outcome", "FirstCall", "REPEAT_POLICIES")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,15 @@ class Outcome:
 
     result: ItemResult
     exception: BaseException | None = None
+
+
+@dataclass
+class FirstCall:
+    """A row's first target call made before :meth:`Engine.evaluate` (engine.asynccall)."""
+
+    attempt: Attempt
+    started_at: float
+    started: float
 
 
 class Engine:
@@ -104,14 +113,22 @@ class Engine:
         node_id: str = "",
         dataset: str = "",
         worker: str | None = None,
+        first: FirstCall | None = None,
     ) -> Outcome:
-        """Evaluate one item; exceptions of the target are recorded, BaseExceptions propagate."""
+        """Evaluate one item; exceptions of the target are recorded, BaseExceptions propagate.
+
+        ``first``: the first call, already made (its scoring and any further repeats follow).
+        """
         kwargs = dict(kwargs or {})
-        started_at = time.time()
-        started = time.perf_counter()
+        started_at = time.time() if first is None else first.started_at
+        started = time.perf_counter() if first is None else first.started
         scorers = self._scorers_for(item)
         repeats = range(max(1, self.settings.repeat))
-        runs = [self._attempt(item, kwargs, scorers, dataset, n) for n in repeats]
+        made = None if first is None else first.attempt
+        runs = [
+            self._attempt(item, kwargs, scorers, dataset, n, made if n == 0 else None)
+            for n in repeats
+        ]
         fields = self._outcome_fields(runs, scorers)
         fields.update(provenance(runs, self.cache is not None))
         duration = time.perf_counter() - started
@@ -150,8 +167,9 @@ class Engine:
         scorers: list[Scorer],
         dataset: str = "",
         repeat: int = 0,
+        made: Attempt | None = None,
     ) -> Attempt:
-        run = self._fetch(item, kwargs, dataset, repeat)
+        run = made if made is not None else self._fetch(item, kwargs, dataset, repeat)
         if run.exception is None:
             context = ScoringContext(
                 item.expected,

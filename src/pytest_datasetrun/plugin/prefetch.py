@@ -1,15 +1,20 @@
 """When items are evaluated: inline (``--max-concurrency 1``) or prefetched in a bounded window.
 
 With N > 1, when an item runs, it and the next selected items *of this process* (up to N in
-flight) are submitted to the worker pool; each item then waits only for its own result. The
-upcoming items come from ``session.items`` (serial) or from xdist's queue of items assigned to
-this worker, so deselected items are never run and no item is evaluated by two workers.
+flight) are started; each item then waits only for its own result. The window is topped up in
+batches (once it is down by N/8 rows), not at every row. A sync target's rows run on the worker
+pool; an async target's calls are tasks on the engine's loop, started a batch per loop wake-up,
+and each row's scoring then goes to the pool (no thread waits on an async call). The upcoming
+items come from ``session.items`` (serial) or from xdist's queue of items assigned to this
+worker, so deselected items are never run and no item is evaluated by two workers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import itertools
 import threading
 from collections.abc import Iterator
@@ -17,16 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_datasetrun.engine.asynccall import calls_on_loop, first_call
 from pytest_datasetrun.engine.concurrency import WorkerPool
 
 if TYPE_CHECKING:
-    from pytest_datasetrun.engine.runner import Outcome
+    from pytest_datasetrun.engine.runner import Engine, FirstCall, Outcome
     from pytest_datasetrun.plugin.context import RunContext
     from pytest_datasetrun.plugin.nodes import DatasetCase
+
+    # A row whose async call is started on the loop: its future, engine, item and fixtures.
+    _LoopRow = tuple[concurrent.futures.Future[Outcome], Engine, DatasetCase, dict[str, Any]]
 
 __all__ = ("Scheduler", "InlineScheduler", "PrefetchScheduler", "make_scheduler")
 
 _LOOKAHEAD_FACTOR = 4
+_BATCH_DIVISOR = 8  # top the window up once it is down by size / 8 rows
 
 
 class Scheduler:
@@ -40,10 +50,17 @@ class Scheduler:
         names = self.ctx.target.fixture_names
         return {name: request.getfixturevalue(name) for name in names}
 
-    def evaluate(self, item: DatasetCase, kwargs: dict[str, Any]) -> Outcome:
+    def evaluate(
+        self, item: DatasetCase, kwargs: dict[str, Any], first: FirstCall | None = None
+    ) -> Outcome:
         engine = self.ctx.engine(item.path)
         return engine.evaluate(
-            item.row, kwargs, node_id=item.nodeid, dataset=str(item.path), worker=self.ctx.worker
+            item.row,
+            kwargs,
+            node_id=item.nodeid,
+            dataset=str(item.path),
+            worker=self.ctx.worker,
+            first=first,
         )
 
     def release(self, nodeid: str) -> None:
@@ -63,7 +80,10 @@ class PrefetchScheduler(Scheduler):
         super().__init__(ctx)
         self.pool = WorkerPool(size)
         self.size = size
+        self._batch = max(1, size // _BATCH_DIVISOR)
         self._futures: dict[str, concurrent.futures.Future[Outcome]] = {}
+        self._to_start: list[_LoopRow] = []  # async calls to start on the loop, one wake-up
+        self._calling = 0  # async calls running on the loop (changed on the loop thread only)
         self._positions: dict[str, int] | None = None
         self._cursor = 0  # serial: the next item of session.items to consider for prefetching
         self._skip: dict[str, bool] = {}  # xdist: skip markers resolved once per row
@@ -82,19 +102,63 @@ class PrefetchScheduler(Scheduler):
         with self._lock, guard:
             if current.nodeid not in self._futures:
                 self._submit(current, kwargs)
-            if session.shouldfail or session.shouldstop:
-                return
-            upcoming = self._upcoming(current)
-            while len(self._futures) < self.size:
-                candidate = next(upcoming, None)
-                if candidate is None:
-                    break
-                self._submit(candidate, kwargs)
+            stopping = session.shouldfail or session.shouldstop
+            if not stopping and len(self._futures) <= self.size - self._batch:
+                upcoming = self._upcoming(current)
+                while len(self._futures) < self.size:
+                    candidate = next(upcoming, None)
+                    if candidate is None:
+                        break
+                    self._submit(candidate, kwargs)
+            if self._to_start:
+                batch, self._to_start = self._to_start, []
+                self.ctx.loop.loop.call_soon_threadsafe(self._start, batch)
 
     def _submit(self, item: DatasetCase, kwargs: dict[str, Any]) -> None:
         if self._queue is not None:
             self._queue.claim(item.nodeid)
-        self._futures[item.nodeid] = self.pool.submit(lambda: self.evaluate(item, kwargs))
+        engine = self._engine(item)
+        if engine is not None and calls_on_loop(engine):
+            future: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
+            self._to_start.append((future, engine, item, kwargs))
+        else:
+            future = self.pool.submit(lambda: self.evaluate(item, kwargs))
+        self._futures[item.nodeid] = future
+
+    def _engine(self, item: DatasetCase) -> Engine | None:
+        try:
+            return self.ctx.engine(item.path)
+        except Exception:  # noqa: BLE001 - raised again in the row's own evaluation
+            return None
+
+    def _start(self, batch: list[_LoopRow]) -> None:
+        """On the loop: start each row's call as a task (rows cancelled meanwhile are skipped)."""
+        loop = asyncio.get_running_loop()
+        for row in batch:
+            future, engine, item, kwargs = row
+            if future.done():
+                continue
+            task = loop.create_task(first_call(engine, item.row, kwargs))
+            self._calling += 1
+            task.add_done_callback(functools.partial(self._called, row))
+            future.add_done_callback(functools.partial(_cancel_task, loop, task))
+
+    def _called(self, row: _LoopRow, task: asyncio.Task[FirstCall]) -> None:
+        """On the loop: the call is over; the row's scoring goes to the pool."""
+        self._calling -= 1
+        future, _, item, kwargs = row
+        if future.done():
+            return
+        if task.cancelled():
+            future.cancel()
+            return
+        error = task.exception()
+        if error is not None:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(error)
+            return
+        first = task.result()
+        self.pool.submit(lambda: self.evaluate(item, kwargs, first), future=future)
 
     def _upcoming(self, current: DatasetCase) -> Iterator[DatasetCase]:
         """Rows after ``current`` to prefetch, not yet submitted, each looked at once (serial)."""
@@ -128,7 +192,8 @@ class PrefetchScheduler(Scheduler):
     def in_flight(self) -> int:
         """Rows whose evaluation has started and not finished (for live progress)."""
         with self._lock:
-            return sum(1 for future in self._futures.values() if future.running())
+            running = sum(1 for future in self._futures.values() if future.running())
+        return running + self._calling
 
     def release(self, nodeid: str) -> None:
         # A row skipped or broken in setup never takes its result: drop it so it stops counting.
@@ -144,6 +209,15 @@ class PrefetchScheduler(Scheduler):
             for future in self._futures.values():
                 future.cancel()
             self._futures.clear()
+
+
+def _cancel_task(
+    loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], future: concurrent.futures.Future[Any]
+) -> None:
+    """A row's result was given up (released, or the session is closing): stop its call."""
+    if future.cancelled():
+        with contextlib.suppress(RuntimeError):  # the loop is closed already
+            loop.call_soon_threadsafe(task.cancel)
 
 
 def _prefetchable(item: pytest.Item) -> bool:
