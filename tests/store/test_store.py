@@ -13,6 +13,7 @@ import pytest
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
 from pytest_datasetrun.record.run import RunRecord, ScorerInfo, aggregate_scores, count_items
+from pytest_datasetrun.store import files as store_files
 from pytest_datasetrun.store import itemsfile
 from pytest_datasetrun.store import runstore as store_mod
 from pytest_datasetrun.store.itemsfile import ItemsWriter, iter_items_file
@@ -181,7 +182,7 @@ def test_lock_timeout_is_a_clear_store_error(store: Path, monkeypatch: pytest.Mo
     import filelock
 
     store.parent.mkdir(parents=True)
-    monkeypatch.setattr(store_mod, "LOCK_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(store_files, "LOCK_TIMEOUT_S", 0.05)
     with filelock.FileLock(f"{store}.lock"), pytest.raises(StoreError, match="is locked"):
         write_run(store, make_record())
     assert not store.exists()
