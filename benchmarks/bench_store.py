@@ -239,10 +239,12 @@ def two_runs(store: Path, n: int) -> list[str]:
     return [str(items_path(store, run_id)) for run_id in ids]
 
 
-def bench_read(history: Path, n: int, m: int, repeats: int, tmp: Path) -> str:
+def bench_read(
+    history: Path, n: int, m: int, repeats: int, tmp: Path, *, history_only: bool = False
+) -> str:
     """CLI commands as fresh processes beside orjson scripts, round-robin."""
     big, small = tmp / "big" / "runs.json", tmp / "small" / "runs.json"
-    files, pair = two_runs(big, n), two_runs(small, m)
+    files, pair = (["", ""], ["", ""]) if history_only else (two_runs(big, n), two_runs(small, m))
     (tmp / "pair.py").write_text(_PAIR_SCRIPT)
     (tmp / "load.py").write_text(_LOAD_SCRIPT)
     devnull = {"PYTHONUNBUFFERED": "0"}
@@ -267,7 +269,7 @@ def bench_read(history: Path, n: int, m: int, repeats: int, tmp: Path) -> str:
         Config(f"floor: orjson load-and-pair ({m:,} + {m:,} items)", script("pair.py", *pair), tmp, "", env=devnull),
         Config(f"compare latest~1 latest ({m:,} + {m:,} items)", cli("--store", str(small), "compare", "latest~1", "latest"), tmp, "", env=devnull),
     ]  # fmt: skip
-    results = measure(configs, repeats)
+    results = measure(configs[:3] if history_only else configs, repeats)
     rows = ["| command | wall (median, min–max) | peak PSS |", "|---|---:|---:|"]
     for result in results:
         walls = [run.wall_s for run in result.runs]
@@ -282,17 +284,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1k and 10k items, 100 history runs")
     parser.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs per figure")
     parser.add_argument("--dir", help="where to write (default: the system temp dir)")
+    parser.add_argument(
+        "--history-only",
+        action="store_true",
+        help="only the history figures and the reads of the history store",
+    )
     args = parser.parse_args()
     sizes, history, big = (
         ([1_000, 10_000], 100, 10_000) if args.quick else ([1_000, 10_000, 100_000], 500, 100_000)
     )
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        write = bench_write(sizes, args.repeat, root)
+        write = "" if args.history_only else bench_write(sizes, args.repeat, root)
         hist, store = bench_history(history, 1_000, args.repeat, root)
-        read = bench_read(store, big, 10_000 if not args.quick else 1_000, args.repeat, root)
+        small = 10_000 if not args.quick else 1_000
+        read = bench_read(store, big, small, args.repeat, root, history_only=args.history_only)
     print(machine_info())
-    print(f"\n#### Writing a run (median and min–max of {args.repeat}, round-robin)\n\n{write}")
+    if write:
+        print(f"\n#### Writing a run (median and min–max of {args.repeat}, round-robin)\n")
+        print(write)
     print(f"\n#### History: {history} runs into one store\n\n{hist}")
     print(f"\n#### Reading (fresh processes, median and min–max of {args.repeat}, round-robin)\n")
     print(read)

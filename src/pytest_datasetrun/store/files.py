@@ -9,8 +9,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import filelock
-
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.store.itemsfile import fsync_dir
 
@@ -30,6 +28,8 @@ LOCK_TIMEOUT_ENV = "DATASETRUN_LOCK_TIMEOUT"
 @contextlib.contextmanager
 def locked(store: Path) -> Iterator[None]:
     """Hold the store lock, with a clear :class:`StoreError` on timeout."""
+    import filelock  # only writers lock: readers of the store never import it
+
     timeout = _lock_timeout()
     lock = filelock.FileLock(f"{store}.lock", timeout=timeout)
     try:

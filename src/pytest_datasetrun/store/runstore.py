@@ -21,25 +21,28 @@ import os
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
-from pytest_datasetrun.store.files import LOCK_TIMEOUT_S
 from pytest_datasetrun.store.index import (
     RUN_ID,
     TABLE,
-    AtomicJSONStorage,
+    Documents,
     check_run_id,
     items_path,
-    shape_problem,
+    read_documents,
 )
 from pytest_datasetrun.store.itemsfile import iter_items_file
 from pytest_datasetrun.store.runref import RunName, file_ref, load_run_file, resolve_ref
-from pytest_datasetrun.store.writer import WriteOutcome, delete_runs, write_run
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.store.files import LOCK_TIMEOUT_S
+    from pytest_datasetrun.store.tinystorage import AtomicJSONStorage
+    from pytest_datasetrun.store.writer import WriteOutcome, delete_runs, write_run
 
 __all__ = (
     "DEFAULT_STORE",
@@ -57,6 +60,23 @@ __all__ = (
 
 DEFAULT_STORE = Path(".datasetrun") / "runs.json"
 _ITEM = TypeAdapter(ItemResult)
+# Writing and TinyDB are for writers: a reader (``runs``, ``show``) does not import them.
+_ELSEWHERE = {
+    "LOCK_TIMEOUT_S": "files",
+    "AtomicJSONStorage": "tinystorage",
+    "WriteOutcome": "writer",
+    "delete_runs": "writer",
+    "write_run": "writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"pytest_datasetrun.store.{module}"), name)
 
 
 class StoreWarning(UserWarning):
@@ -94,9 +114,10 @@ class RunStore:
         :raises StoreError: the store exists but cannot be read.
         """
         runs = []
-        for doc_id, doc in self._documents().items():
+        documents = self._documents()
+        for doc_id in documents:
             try:
-                runs.append(self._summary(doc_id, doc))
+                runs.append(self._summary(doc_id, documents[doc_id]))
             except StoreError as exc:
                 warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=2)
         return sorted(runs, key=lambda run: run.run_id)
@@ -180,11 +201,14 @@ class RunStore:
                 f"the items of run {run_id} cannot be read from {path}: {exc}"
             ) from None
 
-    def _names(self, documents: Mapping[str, Any]) -> list[RunName]:
+    def _names(self, documents: Documents) -> list[RunName]:
         """Id and name of every run, oldest first, validating only the summaries that look odd.
 
         Like :meth:`runs`, a document without a valid run id is skipped with a warning.
         """
+        if documents.lines is not None:  # each line leads with a valid run id and the name
+            lines = sorted(documents.lines, key=lambda line: line.run_id)
+            return [RunName(line.run_id, line.name, line.doc_id) for line in lines]
         names = []
         for doc_id, doc in documents.items():
             run_id = doc.get("run_id")
@@ -204,15 +228,8 @@ class RunStore:
                 f"(run pytest with --dataset first, or pass --store)"
             )
 
-    def _documents(self) -> Mapping[str, Any]:
-        try:
-            data = AtomicJSONStorage(self.path).read()
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"run store {self.path} cannot be read: {exc}") from None
-        problem = shape_problem(data)
-        if problem:
-            raise StoreError(f"run store {self.path} cannot be read: {problem}")
-        return (data or {}).get(TABLE, {})
+    def _documents(self) -> Documents:
+        return read_documents(self.path)
 
     def _summary(self, doc_id: str, doc: Mapping[str, Any]) -> RunRecord:
         where = f"run store {self.path}: document {doc_id} of table '{TABLE}'"

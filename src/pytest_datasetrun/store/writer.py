@@ -17,6 +17,7 @@ from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.store.files import file_mode, locked, make_dirs
 from pytest_datasetrun.store.index import (
+    IndexFile,
     check_run_id,
     index_run,
     items_path,
@@ -71,7 +72,7 @@ def write_run(
     if items is None:
         items = (_ITEM.dump_json(item, fallback=repr) for item in record.items)
     with locked(store):
-        data, reason = read_index(store)
+        index, reason = read_index(store)
         target = (
             store.with_name(f"{store.stem}.recovered-{record.run_id}.json") if reason else store
         )
@@ -81,7 +82,7 @@ def write_run(
                 items.commit(destination, file_mode(destination))
             else:
                 write_items_file(destination, items, file_mode(destination))
-            index_run(target, None if reason else data, summary)
+            index_run(target, IndexFile() if reason else index, summary)
         except BaseException as exc:
             # The index does not list the run: its items file would be an orphan.
             with contextlib.suppress(OSError):
@@ -95,10 +96,14 @@ def write_run(
 
 
 def _summary(record: RunRecord) -> dict[str, Any]:
+    """The run's index document: the record without items, leaving out fields at their default
+    (readers validate documents into :class:`RunRecord`, which puts the defaults back)."""
     try:
-        return record.summary()
+        return record.model_dump(mode="json", exclude={"items"}, exclude_defaults=True)
     except PydanticSerializationError:  # an option or metadata value JSON cannot hold
-        return record.model_dump(mode="json", exclude={"items"}, fallback=repr)
+        return record.model_dump(
+            mode="json", exclude={"items"}, exclude_defaults=True, fallback=repr
+        )
 
 
 def delete_runs(path: str | os.PathLike[str], run_ids: list[str]) -> int:
@@ -112,10 +117,10 @@ def delete_runs(path: str | os.PathLike[str], run_ids: list[str]) -> int:
     store = Path(path)
     doomed = set(run_ids)
     with locked(store):
-        data, reason = read_index(store)
-        if reason or data is None:
+        index, reason = read_index(store)
+        if reason or (index.raw is None and index.data is None):
             raise StoreError(f"run store {store} cannot be read: {reason or 'missing'}")
-        removed = remove_runs(store, data, doomed)
+        removed = remove_runs(store, index, doomed)
         for run_id in doomed:
             items_path(store, run_id).unlink(missing_ok=True)
     return removed
