@@ -24,6 +24,7 @@ from pytest_datasetrun.store.lined import (
 __all__ = (
     "RUN_ID",
     "TABLE",
+    "StoreWarning",
     "Documents",
     "IndexFile",
     "check_run_id",
@@ -36,6 +37,12 @@ __all__ = (
 )
 
 TABLE = "runs"
+
+
+class StoreWarning(UserWarning):
+    """Part of a store was skipped because it cannot be read; the rest is still usable."""
+
+
 # A run id becomes a file name: one path component, no leading dot, nothing a shell or a
 # filesystem treats specially (issue 11, item 4: an index naming `../../x` must not be read).
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")

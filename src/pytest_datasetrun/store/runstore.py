@@ -17,21 +17,19 @@ This module reads; :mod:`~pytest_datasetrun.store.writer` writes,
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from pytest_datasetrun.errors import StoreError
-from pytest_datasetrun.record.results import ItemResult
-from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.store.index import (
     RUN_ID,
     TABLE,
     Documents,
+    StoreWarning,
     check_run_id,
     items_path,
     read_documents,
@@ -40,6 +38,10 @@ from pytest_datasetrun.store.itemsfile import iter_items_file
 from pytest_datasetrun.store.runref import RunName, file_ref, load_run_file, resolve_ref
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+    from pytest_datasetrun.record.results import ItemResult
+    from pytest_datasetrun.record.run import RunRecord
     from pytest_datasetrun.store.files import LOCK_TIMEOUT_S
     from pytest_datasetrun.store.tinystorage import AtomicJSONStorage
     from pytest_datasetrun.store.writer import WriteOutcome, delete_runs, write_run
@@ -59,7 +61,6 @@ __all__ = (
 )
 
 DEFAULT_STORE = Path(".datasetrun") / "runs.json"
-_ITEM = TypeAdapter(ItemResult)
 # Writing and TinyDB are for writers: a reader (``runs``, ``show``) does not import them.
 _ELSEWHERE = {
     "LOCK_TIMEOUT_S": "files",
@@ -70,6 +71,17 @@ _ELSEWHERE = {
 }
 
 
+@functools.cache
+def _item_adapter() -> TypeAdapter[ItemResult]:
+    # pydantic loads when a run is validated, not when the store is opened: listing runs and
+    # showing one (``pytest-datasetrun runs`` / ``show``) read plain JSON.
+    from pydantic import TypeAdapter
+
+    from pytest_datasetrun.record.results import ItemResult
+
+    return TypeAdapter(ItemResult)
+
+
 def __getattr__(name: str) -> Any:
     module = _ELSEWHERE.get(name)
     if module is None:
@@ -77,10 +89,6 @@ def __getattr__(name: str) -> Any:
     from importlib import import_module
 
     return getattr(import_module(f"pytest_datasetrun.store.{module}"), name)
-
-
-class StoreWarning(UserWarning):
-    """Part of a store was skipped because it cannot be read; the rest is still usable."""
 
 
 def open_store(path: str | os.PathLike[str] = DEFAULT_STORE) -> RunStore:
@@ -121,6 +129,41 @@ class RunStore:
             except StoreError as exc:
                 warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=2)
         return sorted(runs, key=lambda run: run.run_id)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every run's summary as stored, oldest first: plain JSON, not validated.
+
+        Fields at their default may be left out (:class:`RunRecord` has the defaults). A document
+        without a run id, name and start time is validated instead: kept when it is a run after
+        all, else skipped with a :class:`StoreWarning`, as :meth:`runs` does.
+
+        :returns: the documents; empty when the store does not exist.
+        :raises StoreError: the store exists but cannot be read.
+        """
+        docs = []
+        documents = self._documents()
+        for doc_id in documents:
+            try:
+                docs.append(self._plain(doc_id, documents[doc_id]))
+            except StoreError as exc:
+                warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=2)
+        return sorted(docs, key=lambda doc: str(doc["run_id"]))
+
+    def document(self, ref: str) -> dict[str, Any]:
+        """The summary of the run a reference names, as :meth:`documents` gives it.
+
+        :param ref: as for :meth:`resolve` (a run file gives its summary, validated).
+        :raises StoreError: the reference does not resolve, or the summary is not a run.
+        """
+        path = file_ref(ref)
+        if path is not None:
+            return load_run_file(path).summary()
+        self._require_exists()
+        documents = self._documents()
+        names = self._names(documents)
+        run_id = resolve_ref(ref, names, store=self.path)
+        doc_id = next(name.doc_id for name in names if name.run_id == run_id)
+        return self._plain(doc_id, documents[doc_id])
 
     def resolve(self, ref: str) -> str:
         """The run id a reference names (see :mod:`pytest_datasetrun.store.runref` for the forms).
@@ -172,10 +215,12 @@ class RunStore:
         :returns: an iterator over the items.
         :raises StoreError: the run's items file is missing or cannot be read.
         """
-        path = items_path(self.path, run_id)
+        from pydantic import ValidationError
+
+        path, adapter = items_path(self.path, run_id), _item_adapter()
         for raw in self.iter_raw_items(run_id):
             try:
-                yield _ITEM.validate_python(raw)
+                yield adapter.validate_python(raw)
             except ValidationError as exc:
                 raise StoreError(
                     f"the items of run {run_id} cannot be read from {path}: {exc}"
@@ -231,7 +276,18 @@ class RunStore:
     def _documents(self) -> Documents:
         return read_documents(self.path)
 
+    def _plain(self, doc_id: str, doc: Any) -> dict[str, Any]:
+        """``doc`` when it has what every reader of plain summaries needs, else validated."""
+        run_id, name, started = (doc.get(k) for k in ("run_id", "name", "started_at"))
+        if isinstance(run_id, str) and RUN_ID.fullmatch(run_id) and isinstance(name, str):
+            return dict(doc) if isinstance(started, str) else self._summary(doc_id, doc).summary()
+        return self._summary(doc_id, doc).summary()
+
     def _summary(self, doc_id: str, doc: Mapping[str, Any]) -> RunRecord:
+        from pydantic import ValidationError
+
+        from pytest_datasetrun.record.run import RunRecord
+
         where = f"run store {self.path}: document {doc_id} of table '{TABLE}'"
         try:
             record = RunRecord.model_validate(doc)
