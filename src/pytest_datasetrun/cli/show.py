@@ -105,7 +105,7 @@ def _write_items(
     record: dict[str, Any], items: ItemSource, out: TextIO, *, failed_only: bool
 ) -> None:
     """The item table, in two passes: cells spooled to a temporary file, then aligned."""
-    columns = _scorer_columns(record)
+    columns, symbols = _scorer_columns(record), marks()
     widths: dict[str, int] = {}
     shown = total = 0
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -114,7 +114,7 @@ def _write_items(
             if failed_only and item.get("status") not in ("failed", "errored"):
                 continue
             shown += 1
-            cells = _item_cells(item, columns)
+            cells = _item_cells(item, columns, symbols)
             for key, cell in cells.items():
                 widths[key] = max(widths.get(key, 0), len(cell))
             spool.write(json.dumps(cells, ensure_ascii=False) + "\n")
@@ -132,7 +132,9 @@ def _write_items(
             out.write(render_line([cells.get(k, "-") for k in keys], fitted) + "\n")
 
 
-def _item_cells(item: dict[str, Any], columns: dict[str, str]) -> dict[str, str]:
+def _item_cells(
+    item: dict[str, Any], columns: dict[str, str], symbols: tuple[str, str, str]
+) -> dict[str, str]:
     """One item's cells by column key (new scorers seen on the item join ``columns``)."""
     scores = {}
     for score in item.get("scores") or ():
@@ -144,7 +146,7 @@ def _item_cells(item: dict[str, Any], columns: dict[str, str]) -> dict[str, str]
         "\x00error": one_line(_error_text(item)),
     }
     for sid in columns:
-        cells[sid] = _score_cell(scores.get(sid))
+        cells[sid] = _score_cell(scores.get(sid), symbols)
     return cells
 
 
@@ -197,8 +199,8 @@ def _titles(columns: dict[str, str]) -> dict[str, str]:
     return columns
 
 
-def _score_cell(score: dict[str, Any] | None) -> str:
-    yes, no, err = marks()
+def _score_cell(score: dict[str, Any] | None, symbols: tuple[str, str, str]) -> str:
+    yes, no, err = symbols
     if score is None:
         return "-"
     if score.get("error") is not None:

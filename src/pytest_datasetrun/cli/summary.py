@@ -8,7 +8,6 @@ into a ``RunRecord`` instead (:func:`plain`), which names what is wrong with it.
 
 from __future__ import annotations
 
-import copy
 import warnings
 from datetime import datetime, timezone
 from typing import Any
@@ -82,7 +81,7 @@ def started_at(doc: dict[str, Any]) -> datetime:
 
 
 def _filled(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {**copy.deepcopy(_TOP), **doc}
+    out = {**_TOP, **doc}  # the shared defaults are replaced below, or only read
     out["counts"] = {**_COUNTS, **out["counts"]}
     out["environment"] = {**_ENVIRONMENT, **out["environment"]}
     out["aggregates"] = {sid: {**_AGGREGATE, **agg} for sid, agg in out["aggregates"].items()}
@@ -94,6 +93,9 @@ def _filled(doc: dict[str, Any]) -> dict[str, Any]:
     for field in ("run_id", "name", "status"):
         if not isinstance(out[field], str):
             raise TypeError(field)
+    numbers = [out["duration_s"], out["exit_status"], *out["counts"].values()]
+    if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
+        raise TypeError("a number that is not one")
     started_at(out)
     return out
 
