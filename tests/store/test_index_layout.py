@@ -113,3 +113,17 @@ def test_a_damaged_line_hides_only_its_run(store: Path) -> None:
         issubclass(w.category, StoreWarning) and "document 2" in str(w.message) for w in caught
     )
     assert open_store(store).get("latest") == records[2]
+
+
+def test_documents_are_the_stored_summaries(store: Path, tmp_path: Path) -> None:
+    records = [make_record(2, minute=k, tag=f"{k:06x}") for k in range(2)]
+    for record in records:
+        write_run(store, record)
+    docs = open_store(store).documents()
+    assert [doc["run_id"] for doc in docs] == [r.run_id for r in records]
+    assert "status" not in docs[0]  # at its default: left out
+    assert RunRecord.model_validate(docs[1]) == records[1].model_copy(update={"items": []})
+    assert open_store(store).document("latest~1") == docs[0]
+    exported = tmp_path / "run.json"
+    exported.write_text(records[0].model_dump_json())
+    assert open_store(store).document(str(exported)) == records[0].summary()
