@@ -2,17 +2,14 @@
 
 Layout for the default store ``.datasetrun/runs.json``::
 
-    .datasetrun/runs.json                 # TinyDB, table "runs": one summary document per run
+    .datasetrun/runs.json                 # TinyDB, table "runs": one summary per run and line
     .datasetrun/runs.json.lock            # filelock guarding every read-modify-write
     .datasetrun/runs.items/<run_id>.json  # the run's items, one JSON list, one item per line
 
-Writing a run costs the same whatever the history: one items file plus one read and one rewrite
-of the small index. Every file is replaced atomically (temp file, fsync, ``os.replace``), so
-readers never lock and a crash never leaves half a file. A store that cannot be read is never
-overwritten. Items are read one at a time (:mod:`~pytest_datasetrun.store.itemsfile`).
-This module reads; :mod:`~pytest_datasetrun.store.writer` writes,
-:mod:`~pytest_datasetrun.store.index` holds the TinyDB index format and
-:mod:`~pytest_datasetrun.store.files` the atomic files and the lock.
+Every file is replaced atomically (temp file, fsync, ``os.replace``), so readers never lock and
+a crash never leaves half a file. This module reads; :mod:`~pytest_datasetrun.store.writer`
+writes, :mod:`~pytest_datasetrun.store.index` and :mod:`~pytest_datasetrun.store.lined` hold
+the index format, :mod:`~pytest_datasetrun.store.files` the atomic files and the lock.
 """
 
 from __future__ import annotations
