@@ -285,11 +285,15 @@ def bench_read(
         Config(f"compare latest~1 latest ({m:,} + {m:,} items)", cli("--store", str(small), "compare", "latest~1", "latest"), tmp, "", env=devnull),
     ]  # fmt: skip
     results = measure(configs[:3] if history_only else configs, repeats)
-    rows = ["| command | wall (median, min–max) | peak PSS |", "|---|---:|---:|"]
+    rows = [
+        "| command | wall (median, min–max) | CPU user+sys (median, min–max) | peak PSS |",
+        "|---|---:|---:|---:|",
+    ]
     for result in results:
-        walls = [run.wall_s for run in result.runs]
+        walls, cpus = [run.wall_s for run in result.runs], [run.cpu_s for run in result.runs]
         rows.append(
-            f"| {result.label} | {_fmt(walls, 1000, ' ms', 0)} | {result.tree_rss_mb:.0f} MiB |"
+            f"| {result.label} | {_fmt(walls, 1000, ' ms', 0)} | {_fmt(cpus, 1000, ' ms', 0)} "
+            f"| {result.tree_rss_mb:.0f} MiB |"
         )
     return "\n".join(rows)
 
