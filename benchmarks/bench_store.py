@@ -175,14 +175,29 @@ def bench_history(runs: int, n: int, repeats: int, tmp: Path) -> tuple[str, Path
     def nth(k: int) -> None:  # the same run id each time: it replaces itself, the store stays full
         write_run(store, last, payloads)
 
-    times = round_robin({"first": first, "nth": nth}, repeats * 3)
+    cpu: dict[str, list[float]] = {"first": [], "nth": []}
+
+    def timed(label: str, action: Callable[[int], None]) -> Callable[[int], None]:
+        def run(k: int) -> None:  # CPU time too: less swayed by other work on the machine
+            start = time.process_time()
+            action(k)
+            cpu[label].append(time.process_time() - start)
+
+        return run
+
+    times = round_robin({"first": timed("first", first), "nth": timed("nth", nth)}, repeats * 3)
     ratio = statistics.median(times["nth"]) / statistics.median(times["first"])
+    cpu = {label: values[1:] for label, values in cpu.items()}  # without the warm-up round
+    cpu_ratio = statistics.median(cpu["nth"]) / statistics.median(cpu["first"])
     lines = [
-        f"| write of one {n:,}-item run | `write_run` (median, min–max of {repeats * 3}) |",
-        "|---|---:|",
-        f"| 1st run (empty store) | {_fmt(times['first'], 1000, ' ms', 1)} |",
-        f"| {runs}th run ({runs - 1} runs in the store) | {_fmt(times['nth'], 1000, ' ms', 1)} |",
-        f"| **{runs}th / 1st** | **{ratio:.2f}x** |",
+        f"| write of one {n:,}-item run | `write_run` wall (median, min–max of {repeats * 3}) "
+        "| CPU time |",
+        "|---|---:|---:|",
+        f"| 1st run (empty store) | {_fmt(times['first'], 1000, ' ms', 1)} "
+        f"| {_fmt(cpu['first'], 1000, ' ms', 1)} |",
+        f"| {runs}th run ({runs - 1} runs in the store) | {_fmt(times['nth'], 1000, ' ms', 1)} "
+        f"| {_fmt(cpu['nth'], 1000, ' ms', 1)} |",
+        f"| **{runs}th / 1st** | **{ratio:.2f}x** | **{cpu_ratio:.2f}x** |",
         "",
         f"Filling the store (not interleaved): runs 1–10 {_fmt(fill[:10], 1000, ' ms', 1)}, "
         f"runs {runs - 10}–{runs - 1} {_fmt(fill[-10:], 1000, ' ms', 1)}. "
@@ -239,10 +254,12 @@ def two_runs(store: Path, n: int) -> list[str]:
     return [str(items_path(store, run_id)) for run_id in ids]
 
 
-def bench_read(history: Path, n: int, m: int, repeats: int, tmp: Path) -> str:
+def bench_read(
+    history: Path, n: int, m: int, repeats: int, tmp: Path, *, history_only: bool = False
+) -> str:
     """CLI commands as fresh processes beside orjson scripts, round-robin."""
     big, small = tmp / "big" / "runs.json", tmp / "small" / "runs.json"
-    files, pair = two_runs(big, n), two_runs(small, m)
+    files, pair = (["", ""], ["", ""]) if history_only else (two_runs(big, n), two_runs(small, m))
     (tmp / "pair.py").write_text(_PAIR_SCRIPT)
     (tmp / "load.py").write_text(_LOAD_SCRIPT)
     devnull = {"PYTHONUNBUFFERED": "0"}
@@ -267,12 +284,16 @@ def bench_read(history: Path, n: int, m: int, repeats: int, tmp: Path) -> str:
         Config(f"floor: orjson load-and-pair ({m:,} + {m:,} items)", script("pair.py", *pair), tmp, "", env=devnull),
         Config(f"compare latest~1 latest ({m:,} + {m:,} items)", cli("--store", str(small), "compare", "latest~1", "latest"), tmp, "", env=devnull),
     ]  # fmt: skip
-    results = measure(configs, repeats)
-    rows = ["| command | wall (median, min–max) | peak PSS |", "|---|---:|---:|"]
+    results = measure(configs[:3] if history_only else configs, repeats)
+    rows = [
+        "| command | wall (median, min–max) | CPU user+sys (median, min–max) | peak PSS |",
+        "|---|---:|---:|---:|",
+    ]
     for result in results:
-        walls = [run.wall_s for run in result.runs]
+        walls, cpus = [run.wall_s for run in result.runs], [run.cpu_s for run in result.runs]
         rows.append(
-            f"| {result.label} | {_fmt(walls, 1000, ' ms', 0)} | {result.tree_rss_mb:.0f} MiB |"
+            f"| {result.label} | {_fmt(walls, 1000, ' ms', 0)} | {_fmt(cpus, 1000, ' ms', 0)} "
+            f"| {result.tree_rss_mb:.0f} MiB |"
         )
     return "\n".join(rows)
 
@@ -282,17 +303,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1k and 10k items, 100 history runs")
     parser.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs per figure")
     parser.add_argument("--dir", help="where to write (default: the system temp dir)")
+    parser.add_argument(
+        "--history-only",
+        action="store_true",
+        help="only the history figures and the reads of the history store",
+    )
     args = parser.parse_args()
     sizes, history, big = (
         ([1_000, 10_000], 100, 10_000) if args.quick else ([1_000, 10_000, 100_000], 500, 100_000)
     )
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        write = bench_write(sizes, args.repeat, root)
+        write = "" if args.history_only else bench_write(sizes, args.repeat, root)
         hist, store = bench_history(history, 1_000, args.repeat, root)
-        read = bench_read(store, big, 10_000 if not args.quick else 1_000, args.repeat, root)
+        small = 10_000 if not args.quick else 1_000
+        read = bench_read(store, big, small, args.repeat, root, history_only=args.history_only)
     print(machine_info())
-    print(f"\n#### Writing a run (median and min–max of {args.repeat}, round-robin)\n\n{write}")
+    if write:
+        print(f"\n#### Writing a run (median and min–max of {args.repeat}, round-robin)\n")
+        print(write)
     print(f"\n#### History: {history} runs into one store\n\n{hist}")
     print(f"\n#### Reading (fresh processes, median and min–max of {args.repeat}, round-robin)\n")
     print(read)

@@ -27,20 +27,24 @@ __all__ = (
     "rescore_run",
 )
 
-from pytest_datasetrun.engine.scorer import Scorer, scorer
-from pytest_datasetrun.engine.targets import Target, target
-from pytest_datasetrun.score import Score
-
 if TYPE_CHECKING:
     from pytest_datasetrun.api import rescore_run, run_dataset
     from pytest_datasetrun.data.dataset import Dataset, DatasetItem, LoadSettings, load_dataset
+    from pytest_datasetrun.engine.scorer import Scorer, scorer
+    from pytest_datasetrun.engine.targets import Target, target
     from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
     from pytest_datasetrun.record.run import RunRecord
+    from pytest_datasetrun.score import Score
     from pytest_datasetrun.store.runstore import open_store
 
-# pydantic-backed names load on first use, so that importing the package (and so a plain pytest
-# run with the plugin installed) does not import pydantic.
+# Names load on first use, so that importing the package (a plain pytest run with the plugin
+# installed, or the ``pytest-datasetrun`` command) imports only what it uses.
 _LAZY = {
+    "Score": "score",
+    "Scorer": "engine.scorer",
+    "scorer": "engine.scorer",
+    "Target": "engine.targets",
+    "target": "engine.targets",
     "DatasetItem": "data.dataset",
     "Dataset": "data.dataset",
     "LoadSettings": "data.dataset",

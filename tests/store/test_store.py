@@ -13,8 +13,8 @@ import pytest
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
 from pytest_datasetrun.record.run import RunRecord, ScorerInfo, aggregate_scores, count_items
+from pytest_datasetrun.store import files as store_files
 from pytest_datasetrun.store import itemsfile
-from pytest_datasetrun.store import runstore as store_mod
 from pytest_datasetrun.store.itemsfile import ItemsWriter, iter_items_file
 from pytest_datasetrun.store.runstore import items_path, open_store, write_run
 
@@ -181,7 +181,7 @@ def test_lock_timeout_is_a_clear_store_error(store: Path, monkeypatch: pytest.Mo
     import filelock
 
     store.parent.mkdir(parents=True)
-    monkeypatch.setattr(store_mod, "LOCK_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(store_files, "LOCK_TIMEOUT_S", 0.05)
     with filelock.FileLock(f"{store}.lock"), pytest.raises(StoreError, match="is locked"):
         write_run(store, make_record())
     assert not store.exists()
@@ -344,12 +344,17 @@ def test_a_write_reads_the_index_once(tmp_path: Path, monkeypatch: pytest.Monkey
     store = tmp_path / "runs.json"
     write_run(store, make_record(2, minute=1))
     reads = []
-    original = store_mod.AtomicJSONStorage.read
-    monkeypatch.setattr(
-        store_mod.AtomicJSONStorage, "read", lambda self: reads.append(1) or original(self)
-    )
+    original = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        reads.extend([path] if path == store else [])
+        return original(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
     write_run(store, make_record(2, minute=2))
-    assert len(reads) == 1 and len(open_store(store)) == 2
+    assert len(reads) == 1
+    monkeypatch.undo()
+    assert len(open_store(store)) == 2
 
 
 def test_a_broken_line_is_a_store_error_naming_the_file(tmp_path: Path, codec: str) -> None:

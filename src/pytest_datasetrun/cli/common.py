@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_datasetrun.store.location import STORE_ENV, IniFile, find_ini, resolve_store
-from pytest_datasetrun.store.runstore import RunStore, open_store
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.store.runstore import RunStore
 
 __all__ = (
     "EXIT_OK",
@@ -46,4 +49,6 @@ def store_from_args(args: argparse.Namespace) -> RunStore:
         rootdir=ini.rootdir,
         cwd=Path.cwd(),
     )
+    from pytest_datasetrun.store.runstore import open_store
+
     return open_store(path)

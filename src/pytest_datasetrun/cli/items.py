@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pytest_datasetrun.record.run import RunRecord
 from pytest_datasetrun.report.escape import safe_text
 from pytest_datasetrun.store.itemsfile import dumps
 from pytest_datasetrun.store.runref import file_ref
-from pytest_datasetrun.store.runstore import RunStore
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.record.run import RunRecord
+    from pytest_datasetrun.store.runstore import RunStore
 
 __all__ = ("ItemSource", "SafeWriter", "run_with_items", "write_record_json")
 

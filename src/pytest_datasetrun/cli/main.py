@@ -1,8 +1,9 @@
 """The ``pytest-datasetrun`` command: list, show and export the runs in a run store.
 
-Subcommands are plugged in through :data:`COMMANDS`: each entry is a
-``register(subparsers) -> None`` that adds one or more subparsers whose ``func`` default is
-``(args) -> int``. Exit codes: 0 ok, 1 a comparison found a regression, 2 usage error or a run
+Subcommands are plugged in through :data:`COMMANDS`: each entry names a command and the
+module and ``register(subparsers) -> None`` function that adds it (and maybe others), whose
+``func`` default is ``(args) -> int``. Only the module of the command given is imported, so a
+command starts without loading what the others need. Exit codes: 0 ok, 1 a comparison found a regression, 2 usage error or a run
 or store that cannot be found or read.
 """
 
@@ -12,17 +13,15 @@ import argparse
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from importlib import import_module
 
-from pytest_datasetrun.cli import cache, compare, export, prune, report, rescore, runs
 from pytest_datasetrun.cli.common import EXIT_OK, EXIT_USAGE, STORE_HELP
 from pytest_datasetrun.errors import DatasetrunError
 from pytest_datasetrun.report.escape import safe_text
-from pytest_datasetrun.store.runstore import StoreWarning
+from pytest_datasetrun.store.index import StoreWarning
 
 __all__ = ("COMMANDS", "build_parser", "main")
-
-Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     :param argv: the arguments without the program name (default: ``sys.argv[1:]``).
     :returns: the exit code.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed by argparse
@@ -58,10 +58,12 @@ def _show_store_warning(message: Warning | str, category: type[Warning], *args: 
     print(safe_text(f"pytest-datasetrun: {prefix}: {message}"), file=sys.stderr)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser with every command of :data:`COMMANDS` registered.
 
-    :returns: the parser; ``--store`` is accepted before or after the command name.
+    :param command: register only the module of this command (``None``: all of them).
+    :returns: the parser; ``--store`` is accepted before or after the command name (except by
+        commands that do not read the store).
     """
     parser = argparse.ArgumentParser(
         prog="pytest-datasetrun",
@@ -71,9 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--run-store", "--store", dest="store", metavar="PATH", help=STORE_HELP)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for register in COMMANDS:
-        register(subparsers)
-    for sub in subparsers.choices.values():
+    registered: set[tuple[str, str]] = set()
+    for name, where in COMMANDS.items():
+        if where not in registered and command in (None, name):
+            registered.add(where)
+            getattr(import_module(f"pytest_datasetrun.cli.{where[0]}"), where[1])(subparsers)
+    for name, sub in subparsers.choices.items():
+        if name in _NO_STORE:
+            continue
         try:  # SUPPRESS: an absent subcommand --run-store keeps the global one
             sub.add_argument(
                 "--run-store",
@@ -97,13 +104,29 @@ def _version() -> str:
         return "unknown"
 
 
-COMMANDS: list[Register] = [
-    runs.register_runs,
-    runs.register_show,
-    export.register_export,
-    compare.register,
-    rescore.register,
-    cache.register,
-    prune.register,
-    report.register,
-]
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (``None`` when there is none or it is unknown)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("--store", "--run-store"):
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+#: Command name -> (module in :mod:`pytest_datasetrun.cli`, its register function), in the
+#: order of ``--help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "runs": ("runs", "register_runs"),
+    "show": ("show", "register_show"),
+    "export": ("export", "register_export"),
+    "compare": ("compare", "register"),
+    "flaky": ("compare", "register"),
+    "history": ("compare", "register"),
+    "rescore": ("rescore", "register"),
+    "cache": ("cache", "register"),
+    "prune": ("prune", "register"),
+    "report": ("report", "register"),
+}
+_NO_STORE = {"cache"}  # commands that do not read the run store take no --store

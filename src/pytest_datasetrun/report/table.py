@@ -79,6 +79,8 @@ def one_line(text: object) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: 2 per CJK (East Asian wide) character, 0 per combining mark."""
+    if text.isascii():  # what wcswidth gives it (a control character counts as one)
+        return len(text)
     from wcwidth import wcswidth
 
     width = wcswidth(text)

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pytest_datasetrun.record.run import RunRecord
-from pytest_datasetrun.store.runstore import _atomic_write, check_run_id
+from pytest_datasetrun.store.files import atomic_write
+from pytest_datasetrun.store.index import check_run_id
 
 __all__ = ("fallback_dirs", "write_fallback")
 
@@ -34,6 +35,6 @@ def write_fallback(record: RunRecord, directories: Iterable[Path]) -> Path | Non
         path = directory / name
         with contextlib.suppress(OSError):
             if directory.is_dir():
-                _atomic_write(path, data)
+                atomic_write(path, data)
                 return path
     return None

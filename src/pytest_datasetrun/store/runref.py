@@ -16,12 +16,12 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Protocol
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from pytest_datasetrun.errors import StoreError
-from pytest_datasetrun.record.run import RunRecord
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.record.run import RunRecord
 
 __all__ = ("LATEST_RE", "RunName", "file_ref", "load_run_file", "resolve_ref")
 
@@ -63,6 +63,10 @@ def load_run_file(path: Path) -> RunRecord:
     :returns: the run record.
     :raises StoreError: the file is not JSON or not a run record.
     """
+    from pydantic import ValidationError
+
+    from pytest_datasetrun.record.run import RunRecord
+
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:

@@ -1,0 +1,175 @@
+"""The index file's layout: a TinyDB JSON database with one run document per line.
+
+::
+
+    {"runs":{
+    "1":{"run_id":"20260101T000000000Z-1a2b3c","name":"nightly",...},
+    "2":{"run_id":"20260102T000000000Z-4d5e6f","name":"nightly",...}
+    }}
+
+It is plain JSON (TinyDB, ``json.load`` and older versions of this plugin read it), and a
+writer can add, replace or drop one run by editing lines, without parsing and re-serialising
+every other run: the cost of a write no longer grows with the history. Each line starts with
+the run id and name, so references resolve without parsing the documents either. A file in any
+other layout (older stores, a store TinyDB wrote) is parsed in full and written back in this one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_datasetrun.store.itemsfile import dumps, loads
+
+__all__ = (
+    "Line",
+    "encode_line",
+    "encode_table",
+    "is_lined",
+    "join_lines",
+    "put_line",
+    "split_lines",
+)
+
+_HEAD = b'{"runs":{\n'
+_TAIL = b"\n}}\n"
+_SEP = b",\n"
+# One line: the document id, then the document, which starts with its run id and name.
+_LINE = re.compile(
+    rb'"([0-9]{1,18})":\{"run_id":"([A-Za-z0-9][A-Za-z0-9_.-]{0,127})","name":("(?:[^"\\]|\\.)*")'
+)
+
+# The whole body in one pass of the regex engine (a writer does not split it into lines).
+_BODY = re.compile(
+    rb'(?:"[0-9]{1,18}":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
+    rb"[^\n]*\}(?:,\n(?=.)|\Z))*",
+    re.DOTALL,
+)
+_IDS = re.compile(rb'\n"([0-9]{1,18})":')  # on "\n" + body: a literal prefix, found fast
+_DOC_ID = re.compile(rb'"([0-9]{1,18})')
+
+
+@dataclass(frozen=True)
+class Line:
+    """One run's line: its document id, run id, name (as JSON) and the line's bytes."""
+
+    doc_id: str
+    run_id: str
+    name_json: bytes
+    raw: bytes
+
+    @property
+    def name(self) -> str:
+        """The run name."""
+        text = self.name_json[1:-1]
+        return text.decode() if b"\\" not in text else str(loads(self.name_json))
+
+    def document(self) -> dict[str, Any]:
+        """The run's summary document, parsed.
+
+        :raises ValueError: the line is not valid JSON.
+        """
+        doc = loads(self.raw[len(self.doc_id) + 3 :])
+        if not isinstance(doc, dict):  # pragma: no cover - the pattern requires an object
+            raise ValueError(f"document {self.doc_id} is not an object")
+        return doc
+
+
+def split_lines(raw: bytes) -> list[Line] | None:
+    """The lines of an index in this layout, or ``None`` when ``raw`` is in another one."""
+    body = _body(raw)
+    if body is None:
+        return None
+    if not body:
+        return []
+    lines, seen = [], set()
+    for chunk in body.split(_SEP):
+        match = _LINE.match(chunk)
+        if match is None or not chunk.endswith(b"}") or match[1] in seen:
+            return None
+        seen.add(match[1])
+        lines.append(Line(match[1].decode(), match[2].decode(), match[3], chunk))
+    return lines
+
+
+def put_line(raw: bytes, run_id: str, doc: Mapping[str, Any]) -> bytes | None:
+    """The index ``raw`` with ``doc`` as its last line, replacing the line of ``run_id``.
+
+    The new document's id is one above the largest left, as ``Table.insert`` gives it. Only the
+    new line is serialised; the others are copied as bytes.
+
+    :param raw: an index in this layout (see :func:`is_lined`).
+    :returns: the new index, or ``None`` when ``doc`` cannot lead with its run id and name.
+    """
+    body = raw[len(_HEAD) : -len(_TAIL)]
+    ids = _IDS.findall(b"\n" + body)
+    found = _find_line(body, run_id)
+    while found is not None:
+        start, doc_id = found
+        ids.remove(doc_id)
+        end = body.find(b"\n", start)  # none: the last line, drop the separator before it
+        body = body[: max(start - 2, 0)] if end < 0 else body[:start] + body[end + 1 :]
+        found = _find_line(body, run_id)
+    line = encode_line(str(max((int(i) for i in ids), default=0) + 1), doc)
+    if line is None:
+        return None
+    return _HEAD + body + (_SEP if body else b"") + line + _TAIL
+
+
+def _find_line(body: bytes, run_id: str) -> tuple[int, bytes] | None:
+    """Where the line of ``run_id`` starts in ``body``, and its document id."""
+    needle = b'":{"run_id":"' + run_id.encode() + b'","name":'
+    pos = body.find(needle)
+    while pos >= 0:
+        start = body.rfind(b"\n", 0, pos) + 1
+        match = _DOC_ID.fullmatch(body, start, pos)
+        if match is not None:
+            return start, match[1]
+        pos = body.find(needle, pos + 1)
+    return None
+
+
+def is_lined(raw: bytes) -> bool:
+    """Whether ``raw`` is an index in this layout (checked in one pass, no parsing)."""
+    body = _body(raw)
+    if body is None or (body and _BODY.fullmatch(body) is None):
+        return False
+    ids = _IDS.findall(b"\n" + body)
+    return len(set(ids)) == len(ids)
+
+
+def _body(raw: bytes) -> bytes | None:
+    if len(raw) < len(_HEAD) + len(_TAIL) or not raw.startswith(_HEAD):
+        return None
+    return raw[len(_HEAD) : -len(_TAIL)] if raw.endswith(_TAIL) else None
+
+
+def encode_line(doc_id: str, doc: Mapping[str, Any]) -> bytes | None:
+    """The line of one document, or ``None`` when it has no string run id and name to lead."""
+    run_id, name = doc.get("run_id"), doc.get("name")
+    if not (isinstance(run_id, str) and isinstance(name, str)):
+        return None
+    ordered = {"run_id": run_id, "name": name, **doc}
+    line = f'"{doc_id}":'.encode() + dumps(ordered)
+    return line if _LINE.match(line) and b"\n" not in line else None
+
+
+def join_lines(lines: Iterable[bytes]) -> bytes:
+    """The index file holding ``lines``, in order."""
+    return _HEAD + _SEP.join(lines) + _TAIL
+
+
+def encode_table(data: Mapping[str, Any]) -> bytes | None:
+    """The whole parsed index in this layout, or ``None`` when it cannot be (other tables, or a
+    document without a valid run id and name); the caller then writes plain JSON."""
+    if set(data) - {"runs"}:
+        return None
+    lines = []
+    for doc_id, doc in data.get("runs", {}).items():
+        line = encode_line(doc_id, doc)
+        if line is None:
+            return None
+        lines.append(line)
+    return join_lines(lines)
