@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pytest_datasetrun.analysis.figures import gate_value
 from pytest_datasetrun.record.run import GateResult
 
 __all__ = ("gate_value", "render_gates")
@@ -28,19 +29,3 @@ def render_gates(results: Iterable[GateResult]) -> str:
     failed = sum(not r.passed for r in results)
     verdict = f"FAILED ({failed} of {len(results)} gates)" if failed else "passed"
     return "\n".join([f"quality gate: {verdict}", *lines]) + "\n"
-
-
-def gate_value(result: GateResult) -> str:
-    """A gate's measured figure as shown: tokens whole, costs in dollars, "-" when unmeasured."""
-    value = result.value
-    if value is None:
-        return "-"
-    if result.gate == "errors":
-        return f"{value * 100:.1f}%" if result.limit.endswith("%") else str(int(value))
-    if result.gate == "tokens":
-        return f"{int(value):,}"
-    if result.gate == "cost":
-        return f"${value:.4f}"
-    if result.gate == "cost increase":
-        return f"{value:+.1f}%"
-    return f"{value:.3f}"
