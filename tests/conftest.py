@@ -178,7 +178,8 @@ class Project:
     def run(self, *args: str) -> pytest.RunResult:
         return self.pytester.runpytest(*args)
 
-    def run_subprocess(self, *args: str, timeout: float = 60) -> pytest.RunResult:
+    def run_subprocess(self, *args: str, timeout: float = 180) -> pytest.RunResult:
+        # A safety net against a hang, not a speed check: a loaded 2-core runner needs > 60 s.
         return self.pytester.runpytest_subprocess(*args, timeout=timeout)
 
     def calls(self) -> list[Any]:

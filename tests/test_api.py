@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import pytest_datasetrun as dr
-from pytest_datasetrun.errors import ConfigError, DatasetError
+from pytest_datasetrun.errors import ConfigError, DatasetError, StoreError
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "support"
 ROWS = [
@@ -83,3 +83,32 @@ def test_bad_rows_and_unknown_scorers_are_clear_errors():
         dr.run_dataset([{"input": 1}, {"expected": 2}], shout)
     with pytest.raises(ConfigError, match="unknown scorer 'exact'"):
         dr.run_dataset(ROWS, shout, ["exact>=1"])
+
+
+def never_called(value):
+    raise AssertionError("a replayed row never calls the target")
+
+
+def test_replay_by_run_reference(tmp_path, monkeypatch):
+    store = tmp_path / "runs.json"
+    first = dr.run_dataset(ROWS, shout, ["exact_match>=1"], store=store, name="first")
+    again = dr.run_dataset(ROWS, never_called, ["exact_match>=1"], store=store, replay="first")
+    assert again.replayed_from == first.run_id
+    assert [i.output for i in again.items] == [i.output for i in first.items]
+    assert again.items[5].error.startswith("RuntimeError: model overloaded (replayed from run")
+    assert {i.via for i in again.items} == {"replay"}
+    # Without store=, the reference is looked up where pytest would look: here the ini's key.
+    (tmp_path / "pytest.ini").write_text("[pytest]\ndatasetrun_store = runs.json\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATASETRUN_STORE", raising=False)
+    latest = dr.run_dataset(ROWS, never_called, ["exact_match>=1"], replay="latest")
+    assert latest.replayed_from == again.run_id
+
+
+def test_replay_of_an_unknown_run_is_a_clear_error(tmp_path):
+    store = tmp_path / "runs.json"
+    with pytest.raises(StoreError, match=r"^run_dataset\(replay='nope'\): .*runs\.json"):
+        dr.run_dataset(ROWS, shout, replay="nope", store=store)
+    dr.run_dataset(ROWS, shout, store=store, name="first")
+    with pytest.raises(StoreError, match=r"^run_dataset\(replay='nope'\): .*'nope'"):
+        dr.run_dataset(ROWS, shout, replay="nope", store=store)

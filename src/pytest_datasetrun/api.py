@@ -46,7 +46,7 @@ def run_dataset(
     store: str | Path | None = None,
     cache: str | Path | None = None,
     cache_mode: str = "read-write",
-    replay: RunRecord | None = None,
+    replay: RunRecord | str | None = None,
     replay_strict: bool = False,
     trust_dataset_imports: bool = False,
 ) -> RunRecord:
@@ -63,13 +63,17 @@ def run_dataset(
     :param max_concurrency: rows evaluated at once (threads; async targets share one loop).
     :param store: when given, the run is also written to this run store.
     :param cache: a call-cache directory (``--cache-dir DIR``); ``cache_mode`` as ``--cache-mode``.
-    :param replay: a stored run whose outputs replace target calls (``--replay``).
+    :param replay: a stored run whose outputs replace target calls (``--replay``): its record,
+        or a run reference (id, prefix, name, ``latest~N``, a run file) looked up in ``store``,
+        else in the store pytest would use here (``$DATASETRUN_STORE``, the ini file, the default).
     :param trust_dataset_imports: let the dataset's own ``scorers`` (header and rows) name
         scorers, or scorer params such as ``model=``, by ``module:attr`` import path.
     :returns: the complete :class:`RunRecord`, items in dataset order.
     """
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
+    if isinstance(replay, str):
+        replay = _stored_run(replay, store)
     data = _dataset(dataset)
     resolved = _target(Registry.discover([], [], []), target)
     # Scorers decorated beside the target (its module) are found by name, as conftest ones are.
@@ -217,6 +221,24 @@ def _cache(directory: str | Path | None, mode: str) -> Any:
     from pytest_datasetrun.engine.cache import CallCache
 
     return CallCache(Path(directory), mode)
+
+
+def _stored_run(ref: str, store: str | Path | None) -> RunRecord:
+    """The run ``replay=ref`` names; :class:`StoreError` says which reference and store."""
+    from pytest_datasetrun.errors import StoreError
+    from pytest_datasetrun.store.location import find_ini, resolve_store
+    from pytest_datasetrun.store.runstore import open_store
+
+    ini = find_ini(Path.cwd())
+    value = ini.get("datasetrun_store")
+    path = resolve_store(
+        store, ini_value=str(value) if value else None, rootdir=ini.rootdir, cwd=Path.cwd()
+    )
+    try:
+        return open_store(path).get(ref)
+    except StoreError as exc:
+        why = str(exc).replace("pass --store", "pass store=PATH")
+        raise StoreError(f"run_dataset(replay={ref!r}): {why}") from None
 
 
 def _replay(run: RunRecord | None, strict: bool) -> Any:

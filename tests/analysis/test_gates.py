@@ -180,7 +180,7 @@ def test_item_error_and_verdict() -> None:
 
 def test_render_gates_names_each_gate_its_value_and_limit(record: RunRecord) -> None:
     spec = parse_gates(["exact=0.6", "judge=0.5"], "0.5", "5%")
-    text = render_gates(evaluate_gates(record, spec))
+    text = render_gates(evaluate_gates(record, spec), width=120)
     assert text.splitlines() == [
         "quality gate: FAILED (2 of 4 gates)",
         "  PASS  mean exact    0.700  >= 0.6  over 10 items",
@@ -191,5 +191,34 @@ def test_render_gates_names_each_gate_its_value_and_limit(record: RunRecord) -> 
 
 
 def test_render_gates_all_passed(record: RunRecord) -> None:
-    text = render_gates(evaluate_gates(record, parse_gates(max_errors="3")))
+    text = render_gates(evaluate_gates(record, parse_gates(max_errors="3")), width=120)
     assert text == "quality gate: passed\n  PASS  errors        1  <= 3  1 of 10 items errored\n"
+
+
+def test_render_gates_fits_the_width(record: RunRecord) -> None:
+    spec = parse_gates(["exact=0.6", "judge=0.5"], "0.5", "5%")
+    text = render_gates(evaluate_gates(record, spec), width=60)
+    assert text.splitlines() == [
+        "quality gate: FAILED (2 of 4 gates)",
+        "  PASS  mean exact    0.700  >= 0.6  over 10 items",
+        "  FAIL  mean judge        -  >= 0.5  scorer 'judge' did not",
+        "                                     run (scorers in this",
+        "                                     run: exact, f1)",
+        "  PASS  pass rate     0.700  >= 0.5  7 of 10 items passed (1",
+        "                                     errored, counted as not",
+        "                                     passed)",
+        "  FAIL  errors        10.0%  <= 5%   1 of 10 items errored",
+    ]
+    narrow = render_gates(evaluate_gates(record, spec), width=40).splitlines()
+    assert narrow[3:6] == [
+        "  FAIL  mean judge        -  >= 0.5",
+        "      scorer 'judge' did not run",
+        "      (scorers in this run: exact, f1)",
+    ]
+    assert all(len(line) <= 40 for line in narrow)
+    long = evaluate_gates(record, parse_gates(["exact=0.6"]))[0].model_copy(
+        update={"gate": "mean " + "an_alias_long_enough_to_overflow_the_line" * 2}
+    )
+    assert render_gates([long], width=60).splitlines()[1] == (
+        "  PASS  mean an_alias_long_…    0.700  >= 0.6  over 10 items"
+    )

@@ -392,6 +392,19 @@ def test_bad_price_table_is_a_usage_error(metered):
     )
 
 
+def test_price_file_entry_with_an_unknown_key_is_a_usage_error(metered):
+    prices = {"m1": {"input": 1.0, "output": 10.0, "cached_input": 0.5}}
+    (metered.path / "prices.json").write_text(json.dumps(prices), encoding="utf-8")
+    result = metered.run("--dataset=qa.jsonl", "--target=metered", "--prices=prices.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--prices *prices.json, model 'm1': unknown key 'cached_input'; give {input: USD, output: USD}*"
+        ]
+    )
+    assert "Traceback" not in result.stderr.str()
+
+
 @pytest.mark.parametrize(
     ("option", "line"),
     [

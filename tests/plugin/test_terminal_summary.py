@@ -28,7 +28,9 @@ def test_section_has_intervals_slowest_rows_and_fits_the_width(project, qa, mode
     # "slowest: ..." follows when rows took measurable time (the echo target takes none)
     table = lines[: next(i for i, line in enumerate(lines) if "quality gate" in line)]
     assert all(display_width(line) <= 80 for line in table), table  # pytester's terminal
-    assert "quality gate" in result.stdout.str()
+    gates = [line for line in lines[len(table) :] if line.startswith(("  ", "quality gate"))]
+    assert any(line.startswith("  FAIL  mean a_scorer_alias") and "0.667" in line for line in gates)
+    assert all(display_width(line) <= 80 for line in gates), gates  # the gate lines fit too
 
 
 def test_quiet_shortens_the_section(project, qa):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_datasetrun.analysis.figures import gate_value
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.record.run import GateResult
 
@@ -206,13 +207,12 @@ def budget_lines(results: list[GateResult]) -> list[str]:
 
 
 def _figure(result: GateResult) -> str:
-    value = result.value
-    if value is None:
+    """The bare figure (:func:`~pytest_datasetrun.analysis.figures.gate_value`) in words."""
+    if result.value is None:
         return "not measured"
-    if result.gate == "cost":
-        return f"cost ${value:.4f}"
+    bare = gate_value(result)
     if result.gate == "tokens":
-        return f"{int(value):,} tokens"
+        return f"{bare} tokens"
     if result.gate == "latency p95":
-        return f"p95 latency {value:.3f} s"
-    return f"cost {value:+.1f}%"
+        return f"p95 latency {bare} s"
+    return f"cost {bare}"

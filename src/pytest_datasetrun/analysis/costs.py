@@ -75,11 +75,20 @@ def _file_prices(path: Path) -> dict[str, tuple[float, float]]:
     for model, rates in data.items():
         where = f"--prices {path}, model {model!r}"
         if isinstance(rates, dict):
+            _known_keys(where, rates)
             rates = [rates.get("input"), rates.get("output")]
         if not isinstance(rates, (list, tuple)) or len(rates) != 2:
             raise ConfigError(f"{where}: give {{input: USD, output: USD}} per million tokens")
         table[str(model)] = _rates(where, rates)
     return table
+
+
+def _known_keys(where: str, rates: dict[Any, Any]) -> None:
+    """A misspelt or unsupported key (``inptu``, ``cached_input``) is an error, never ignored."""
+    unknown = sorted(map(str, set(rates) - {"input", "output"}))
+    if unknown:
+        keys = "unknown key" + ("s " if len(unknown) > 1 else " ") + ", ".join(map(repr, unknown))
+        raise ConfigError(f"{where}: {keys}; give {{input: USD, output: USD}} per million tokens")
 
 
 def _yaml(text: str) -> Any:

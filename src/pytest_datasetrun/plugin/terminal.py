@@ -35,7 +35,7 @@ def write_summary(
     if record is not None and record.gates:
         from pytest_datasetrun.report.gates import render_gates
 
-        text = render_gates(record.gates).rstrip("\n")
+        text = render_gates(record.gates, width=width).rstrip("\n")
         text = text.split("\n")[0] if short else text
         if not short:
             terminalreporter.write_sep("-", "quality gate")
