@@ -11,9 +11,9 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from pytest_datasetrun.engine.attempt import Attempt
 from pytest_datasetrun.engine.concurrency import TargetTimeout
 from pytest_datasetrun.engine.isolation import call_arguments
-from pytest_datasetrun.engine.attempt import Attempt
 from pytest_datasetrun.engine.runner import FirstCall
 from pytest_datasetrun.engine.usage import read_usage
 from pytest_datasetrun.scorers.transient import backoff_delay
