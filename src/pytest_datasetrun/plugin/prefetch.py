@@ -20,7 +20,7 @@ import pytest
 from pytest_datasetrun.engine.concurrency import WorkerPool
 
 if TYPE_CHECKING:
-    from pytest_datasetrun.engine.runner import Outcome
+    from pytest_datasetrun.engine.runner import RowOutcome as Outcome
     from pytest_datasetrun.plugin.context import RunContext
     from pytest_datasetrun.plugin.nodes import DatasetCase
 
@@ -42,7 +42,7 @@ class Scheduler:
 
     def evaluate(self, item: DatasetCase, kwargs: dict[str, Any]) -> Outcome:
         engine = self.ctx.engine(item.path)
-        return engine.evaluate(
+        return engine.evaluate_row(
             item.row, kwargs, node_id=item.nodeid, dataset=str(item.path), worker=self.ctx.worker
         )
 
