@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ("Score", "InvalidScore", "coerce_score")
+__all__ = ("Score", "InvalidScore", "coerce_score", "score_value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,11 @@ def coerce_score(raw: object) -> Score:
     if isinstance(raw, Score):
         return Score(_check_value(raw.value), raw.reason, dict(raw.metadata or {}))
     return Score(_check_value(raw))
+
+
+def score_value(raw: object) -> float:
+    """The value of a scorer that returned a plain number or bool (``coerce_score(raw).value``)."""
+    return _check_value(raw)
 
 
 def _check_value(value: object) -> float:

@@ -8,7 +8,8 @@ from pytest_datasetrun.data.dataset import validate_rows
 from pytest_datasetrun.engine.concurrency import LoopThread, ScorerTimeout
 from pytest_datasetrun.engine.isolation import fresh
 from pytest_datasetrun.engine.runner import Engine, Settings
-from pytest_datasetrun.engine.scorer import ScoringContext, as_scorer, run_scorers
+from pytest_datasetrun.engine.scorer import as_scorer
+from pytest_datasetrun.engine.scoring import ScoringContext, run_scorers
 from pytest_datasetrun.engine.targets import as_target
 
 

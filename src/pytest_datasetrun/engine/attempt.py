@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_datasetrun.errors import describe_exception
-from pytest_datasetrun.record.results import ScorerResult, Usage, Via
+from pytest_datasetrun.record.light import ScoreRow
+from pytest_datasetrun.record.results import Usage, Via
 
 __all__ = ("Attempt", "attempt_status", "replayed", "provenance", "describe", "error_fields")
 
@@ -17,7 +18,7 @@ class Attempt:
     exception: BaseException | None = None
     attempts: int = 1
     duration: float = 0.0
-    scores: list[ScorerResult] = field(default_factory=list)
+    scores: list[ScoreRow] = field(default_factory=list)
     usage: Usage | None = None
     via: Via = "target"  # or "cache", "replay", "refused"
     cache_events: tuple[str, ...] = ()  # "hit", "miss", "write", "corrupt"

@@ -23,7 +23,7 @@ def repeated_fields(
         RepeatResult(
             output=jsonable(run.output),
             error=describe(run.exception) if run.exception else None,
-            scores=run.scores,
+            scores=[score.as_dict() for score in run.scores],
             duration_s=run.duration,
             passed=attempt_status(run) == "passed",
             via=run.via,

@@ -31,9 +31,11 @@ from pytest_datasetrun.engine.concurrency import (
 from pytest_datasetrun.engine.isolation import call_arguments
 from pytest_datasetrun.engine.outputs import is_repr_only
 from pytest_datasetrun.engine.repeats import REPEAT_POLICIES, repeated_fields
-from pytest_datasetrun.engine.scorer import Scorer, ScoringContext, run_scorers
+from pytest_datasetrun.engine.scorer import Scorer
+from pytest_datasetrun.engine.scoring import ScoringContext, run_scorers
 from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.engine.usage import read_usage, sum_usage
+from pytest_datasetrun.record.light import ResultRow
 from pytest_datasetrun.record.results import ItemResult, jsonable
 from pytest_datasetrun.scorers.transient import backoff_delay, is_transient
 
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from pytest_datasetrun.engine.cache import CallCache
     from pytest_datasetrun.engine.replay import ReplaySource
 
-__all__ = ("Settings", "Engine", "Outcome", "FirstCall", "REPEAT_POLICIES")
+__all__ = ("Settings", "Engine", "Outcome", "RowOutcome", "FirstCall", "REPEAT_POLICIES")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,14 @@ class FirstCall:
     attempt: Attempt
     started_at: float
     started: float
+
+
+@dataclass
+class RowOutcome:
+    """:class:`Outcome` with the light result the plugin makes per row."""
+
+    result: ResultRow
+    exception: BaseException | None = None
 
 
 class Engine:
@@ -119,7 +129,23 @@ class Engine:
 
         ``first``: the first call, already made (its scoring and any further repeats follow).
         """
-        kwargs = dict(kwargs or {})
+        outcome = self.evaluate_row(
+            item, kwargs, node_id=node_id, dataset=dataset, worker=worker, first=first
+        )
+        return Outcome(outcome.result.model(), outcome.exception)
+
+    def evaluate_row(
+        self,
+        item: DatasetItem,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        node_id: str = "",
+        dataset: str = "",
+        worker: str | None = None,
+        first: FirstCall | None = None,
+    ) -> RowOutcome:
+        """:meth:`evaluate`, the result as a light :class:`ResultRow` (the plugin's hot path)."""
+        kwargs = dict(kwargs) if kwargs else {}
         started_at = time.time() if first is None else first.started_at
         started = time.perf_counter() if first is None else first.started
         scorers = self._scorers_for(item)
@@ -132,8 +158,7 @@ class Engine:
         fields = self._outcome_fields(runs, scorers)
         fields.update(provenance(runs, self.cache is not None))
         duration = time.perf_counter() - started
-        # One constructor call: assigning pydantic fields one by one costs more than scoring.
-        result = ItemResult(
+        result = ResultRow(
             item_id=item.id,
             node_id=node_id,
             dataset=dataset,
@@ -149,7 +174,7 @@ class Engine:
             **fields,
         )
         first_error = next((run.exception for run in runs if run.exception is not None), None)
-        return Outcome(
+        return RowOutcome(
             result, first_error if len(runs) == 1 or result.status == "errored" else None
         )
 
@@ -294,15 +319,20 @@ class Engine:
             "output_is_repr": is_repr_only(first.output, output),
             "trace": None if first.trace is None else jsonable(first.trace),
             "contexts": None if first.contexts is None else jsonable(first.contexts),
-            "attempts": sum(run.attempts for run in runs),
-            "target_duration_s": statistics.fmean(run.duration for run in runs),
-            "usage": sum_usage(run.usage for run in runs),
+            "attempts": first.attempts,
+            "target_duration_s": float(first.duration),  # fmean of one value: the value
+            "usage": first.usage,
         }
         if len(runs) == 1:
             fields["scores"] = first.scores
             fields["status"] = attempt_status(first)
             fields.update(error_fields(first.exception))
             return fields
+        fields.update(
+            attempts=sum(run.attempts for run in runs),
+            target_duration_s=statistics.fmean(run.duration for run in runs),
+            usage=sum_usage(run.usage for run in runs),
+        )
         fields.update(
             repeated_fields(runs, scorers, self.settings.repeat_policy, self.settings.target_errors)
         )

@@ -1,29 +1,18 @@
-"""Scorers: definition, the ``@scorer`` decorator, and running one scorer in isolation."""
+"""Scorers: definition and the ``@scorer`` decorator (:mod:`.scoring` runs them)."""
 
 from __future__ import annotations
 
-import functools
 import inspect
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
-
-from pytest_datasetrun.engine.concurrency import ScorerTimeout, run_each_with_timeout
-from pytest_datasetrun.errors import describe_exception
-from pytest_datasetrun.score import Score, coerce_score
-
-if TYPE_CHECKING:
-    from pytest_datasetrun.record.results import ScorerResult
+from typing import Any
 
 __all__ = (
     "Scorer",
     "scorer",
     "as_scorer",
     "CONTEXT_NAMES",
-    "ScoringContext",
-    "run_scorer",
-    "run_scorers",
+    "context_names",
 )
 
 CONTEXT_NAMES = (
@@ -37,21 +26,6 @@ CONTEXT_NAMES = (
     "retries",
 )
 _MARK = "__datasetrun_scorer__"
-_PLAIN = (float, bool, int, Score)
-
-
-@dataclass(frozen=True)
-class ScoringContext:
-    """What a scorer may ask for by parameter name, besides the output."""
-
-    expected: Any
-    input: Any
-    item: Any
-    metadata: dict[str, Any]
-    duration: float
-    trace: Any = None
-    contexts: list[Any] | None = None
-    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,7 +53,7 @@ class Scorer:
 
     @property
     def context_names(self) -> tuple[str, ...]:
-        return _context_names(self.fn)
+        return context_names(self.fn)
 
     @property
     def param_names(self) -> tuple[str, ...] | None:
@@ -104,7 +78,8 @@ class Scorer:
 _CONTEXT_CACHE: dict[Callable[..., Any], tuple[str, ...]] = {}
 
 
-def _context_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+def context_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The context names ``fn`` takes, in :data:`CONTEXT_NAMES` order (looked up once per function)."""
     cached = _CONTEXT_CACHE.get(fn)
     if cached is None:
         try:
@@ -154,86 +129,3 @@ def as_scorer(value: Any, **overrides: Any) -> Scorer:
         threshold=overrides.get("threshold"),
         description=overrides.get("description") or (inspect.getdoc(value) or "").split("\n")[0],
     )
-
-
-def run_scorers(
-    scorers: Sequence[Scorer],
-    output: Any,
-    context: ScoringContext,
-    await_: Callable[[Any], Any],
-    timeout: float | None = None,
-) -> list[ScorerResult]:
-    """Run an item's scorers, results in their order; each one errors alone, never its siblings.
-
-    With a ``timeout`` the sync scorers run one after another on a daemon thread, each abandoned
-    past it (async ones are bounded by ``await_``), so a hanging judge errors its own scorer
-    instead of hanging the session.
-    """
-    if timeout is None:
-        return [run_scorer(s, output, context, await_) for s in scorers]
-    is_sync = [not inspect.iscoroutinefunction(s.fn) for s in scorers]
-    sync = [s for s, flag in zip(scorers, is_sync, strict=True) if flag]
-    bounded = iter(
-        run_each_with_timeout(
-            [functools.partial(run_scorer, s, output, context, await_) for s in sync],
-            timeout,
-            lambda index: _timed_out(sync[index], timeout),
-        )
-    )
-    return [
-        next(bounded) if flag else run_scorer(s, output, context, await_)
-        for s, flag in zip(scorers, is_sync, strict=True)
-    ]
-
-
-def _timed_out(bound: Scorer, timeout: float) -> ScorerResult:
-    from pytest_datasetrun.record.results import ScorerResult
-
-    return ScorerResult(
-        id=bound.key,
-        name=bound.name,
-        threshold=bound.threshold,
-        error=f"ScorerTimeout: {ScorerTimeout(timeout)}",
-        duration_s=timeout,
-    )
-
-
-def run_scorer(
-    bound: Scorer,
-    output: Any,
-    context: ScoringContext,
-    await_: Callable[[Any], Any],
-) -> ScorerResult:
-    """Run one scorer; any exception or invalid value makes an *errored* result, never a 0."""
-    from pytest_datasetrun.record.results import (  # pydantic: loaded only once a dataset runs
-        ScorerResult,
-        jsonable,
-    )
-
-    started = time.perf_counter()
-    try:
-        kwargs = {name: getattr(context, name) for name in bound.context_names}
-        raw = bound.fn(output, **kwargs, **bound.params)
-        if type(raw) not in _PLAIN and inspect.isawaitable(raw):  # skip the check for plain scores
-            raw = await_(raw)
-        score = coerce_score(raw)
-        return ScorerResult(
-            id=bound.key,
-            name=bound.name,
-            value=score.value,
-            passed=None if bound.threshold is None else score.value >= bound.threshold,
-            threshold=bound.threshold,
-            reason=None if score.reason is None else str(score.reason),
-            metadata=jsonable(score.metadata) if score.metadata else {},
-            duration_s=time.perf_counter() - started,
-        )
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - isolation is the point (pytest.fail/skip included)
-        return ScorerResult(
-            id=bound.key,
-            name=bound.name,
-            threshold=bound.threshold,
-            error=describe_exception(exc),
-            duration_s=time.perf_counter() - started,
-        )

@@ -17,7 +17,7 @@ from pytest_datasetrun.plugin.options import Options, read_options
 from pytest_datasetrun.plugin.prefetch import make_scheduler
 from pytest_datasetrun.plugin.reporting import RowReporting, annotate_row, tag_scorer_report
 from pytest_datasetrun.plugin.signals import install_stop_signals
-from pytest_datasetrun.record.results import jsonable, to_payload
+from pytest_datasetrun.record.results import jsonable
 
 __all__ = ("activate", "ItemHooks")
 
@@ -222,7 +222,7 @@ class ItemHooks:
             outcome = item.stash.get(outcome_key, None)
             if outcome is not None:
                 annotate_row(item, report, outcome.result)
-                report.datasetrun = to_payload(outcome.result)
+                report.datasetrun = outcome.result.payload()
                 del item.stash[outcome_key]  # the payload is all that is kept
                 self.reported += 1
                 if self.reported % _FREEZE_EVERY == 0:

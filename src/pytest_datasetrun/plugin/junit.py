@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pytest_datasetrun.record.light import ResultRow
     from pytest_datasetrun.record.results import ItemResult
 
 __all__ = ("STATUS_PROPERTY", "row_properties", "rewrite", "Rewritten")
@@ -23,7 +24,7 @@ STATUS_PROPERTY = "datasetrun.status"
 _SCORER_FAILURE = "ScorerFailed"
 
 
-def row_properties(result: ItemResult) -> list[tuple[str, str]]:
+def row_properties(result: ItemResult | ResultRow) -> list[tuple[str, str]]:
     """The ``<property>`` elements of a row's testcase: status, scores, thresholds, errors, latency."""
     props = [(STATUS_PROPERTY, result.status), ("datasetrun.item_id", result.item_id)]
     props.append(("datasetrun.target_latency_s", f"{result.target_duration_s:.6f}"))

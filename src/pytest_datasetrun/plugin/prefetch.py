@@ -26,7 +26,8 @@ from pytest_datasetrun.engine.asynccall import calls_on_loop, first_call
 from pytest_datasetrun.engine.concurrency import WorkerPool
 
 if TYPE_CHECKING:
-    from pytest_datasetrun.engine.runner import Engine, FirstCall, Outcome
+    from pytest_datasetrun.engine.runner import Engine, FirstCall
+    from pytest_datasetrun.engine.runner import RowOutcome as Outcome
     from pytest_datasetrun.plugin.context import RunContext
     from pytest_datasetrun.plugin.nodes import DatasetCase
 
@@ -54,7 +55,7 @@ class Scheduler:
         self, item: DatasetCase, kwargs: dict[str, Any], first: FirstCall | None = None
     ) -> Outcome:
         engine = self.ctx.engine(item.path)
-        return engine.evaluate(
+        return engine.evaluate_row(
             item.row,
             kwargs,
             node_id=item.nodeid,

@@ -19,6 +19,7 @@ import pytest
 from pytest_datasetrun.plugin.junit import row_properties
 
 if TYPE_CHECKING:
+    from pytest_datasetrun.record.light import ResultRow
     from pytest_datasetrun.record.results import ItemResult
     from pytest_datasetrun.record.run import RunRecord
 
@@ -32,7 +33,9 @@ def tag_scorer_report(report: pytest.TestReport) -> None:
     report.datasetrun_scorer = True  # type: ignore[attr-defined]
 
 
-def annotate_row(item: pytest.Item, report: pytest.TestReport, result: ItemResult) -> None:
+def annotate_row(
+    item: pytest.Item, report: pytest.TestReport, result: ItemResult | ResultRow
+) -> None:
     """Put the row's status on its call report, and its scores on its JUnit testcase."""
     report.datasetrun_status = result.status  # type: ignore[attr-defined]
     if getattr(item.config.option, "xmlpath", None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_datasetrun.record.light import ResultRow, ScoreRow
 from pytest_datasetrun.record.results import ItemResult, ScorerResult
 from pytest_datasetrun.report.escape import safe_text
 
@@ -20,7 +21,7 @@ def short(value: Any, limit: int = _MAX_VALUE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _verdict(score: ScorerResult) -> str:
+def _verdict(score: ScorerResult | ScoreRow) -> str:
     if score.error:
         return "ERROR"
     if score.passed is None:
@@ -28,7 +29,7 @@ def _verdict(score: ScorerResult) -> str:
     return "pass" if score.passed else "FAIL"
 
 
-def _headline(result: ItemResult) -> str:
+def _headline(result: ItemResult | ResultRow) -> str:
     if result.error:
         return f"target error: {result.error}"
     failed = [s for s in result.scores if s.passed is False]
@@ -41,7 +42,7 @@ def _headline(result: ItemResult) -> str:
     return "; ".join(parts) or result.status
 
 
-def _below(score: ScorerResult) -> str:
+def _below(score: ScorerResult | ScoreRow) -> str:
     meta = score.metadata
     if "repeat_policy" in meta:
         return (
@@ -51,7 +52,7 @@ def _below(score: ScorerResult) -> str:
     return f"{score.id}={score.value:.3g} < {score.threshold:g}"
 
 
-def failure_text(node_id: str, result: ItemResult) -> str:
+def failure_text(node_id: str, result: ItemResult | ResultRow) -> str:
     """The failure message of an item: a summary line, then input/expected/output and a scorer table."""
     lines = [_headline(result), ""]
     lines.append(f"  item:     {result.item_id}")
