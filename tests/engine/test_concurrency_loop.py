@@ -22,6 +22,15 @@ async def anap(input):
     return input
 
 
+@dr.target(id="astop")
+async def astop(input):
+    log(input)
+    await asyncio.sleep(0.01)
+    if input == "stop":
+        raise KeyboardInterrupt
+    return input
+
+
 @dr.target(id="aflaky")
 async def aflaky(input):
     log(input)
@@ -109,3 +118,18 @@ def test_ctrl_c_does_not_wait_for_async_calls_in_flight(async_project, qa, extra
     record = project.last_run()
     assert record.status == "partial" and record.counts.not_run > 0
     assert [i.status for i in record.items[:4]] == ["passed"] * 4
+
+
+@pytest.mark.parametrize("concurrency", ["1", "4"], ids=["inline", "prefetch"])
+def test_keyboard_interrupt_inside_an_async_target(async_project, qa, concurrency):
+    """Raised on the loop, it used to stop the loop thread and leave the session waiting forever."""
+    project = async_project
+    qa(rows(5, {2: "stop"}))
+    result = project.run_subprocess(
+        "--dataset=qa.jsonl", "--target=astop", f"--max-concurrency={concurrency}"
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    record = project.last_run()
+    assert record.status == "partial"
+    assert [i.status for i in record.items[:3]] == ["passed", "passed", "errored"]
+    assert record.items[2].error.startswith("KeyboardInterrupt")

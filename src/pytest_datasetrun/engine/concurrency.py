@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 __all__ = (
     "LoopThread",
+    "Escaped",
+    "contained",
     "WorkerPool",
     "TargetTimeout",
     "ScorerTimeout",
@@ -101,15 +103,18 @@ class LoopThread:
         timeout_error: Callable[[float], BaseException] = TargetTimeout,
     ) -> R:
         """Run ``awaitable`` on the loop and wait for it; on timeout cancel it and raise ``timeout_error``."""
-        future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
+        future = asyncio.run_coroutine_threadsafe(contained(awaitable), self.loop)
         try:
-            return future.result(timeout)
+            result = future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise timeout_error(timeout or 0.0) from None
         except BaseException:
             future.cancel()
             raise
+        if isinstance(result, Escaped):
+            raise result.exception
+        return result
 
     def close(self) -> None:
         """Cancel what is still running and stop the loop (does not wait for abandoned sync work)."""
@@ -128,8 +133,23 @@ class LoopThread:
             self._thread.join(timeout=2)
 
 
-async def _as_coroutine(awaitable: Awaitable[R]) -> R:
-    return await awaitable
+class Escaped:
+    """A ``KeyboardInterrupt``/``SystemExit`` raised by a coroutine, carried out of the loop.
+
+    Raised inside a task, either would stop the loop thread itself (and every call waiting on it
+    would wait forever); handed back, it is raised again in the thread that waits for the call.
+    """
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+
+async def contained(awaitable: Awaitable[R]) -> R | Escaped:
+    """Await ``awaitable`` on the loop; a ``KeyboardInterrupt``/``SystemExit`` comes back as :class:`Escaped`."""
+    try:
+        return await awaitable
+    except (KeyboardInterrupt, SystemExit) as exc:
+        return Escaped(exc)
 
 
 def run_with_timeout(

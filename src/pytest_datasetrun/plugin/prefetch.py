@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_datasetrun.engine.asynccall import calls_on_loop, first_call
-from pytest_datasetrun.engine.concurrency import WorkerPool
+from pytest_datasetrun.engine.concurrency import Escaped, WorkerPool, contained
 
 if TYPE_CHECKING:
     from pytest_datasetrun.engine.runner import Engine, FirstCall
@@ -139,12 +139,12 @@ class PrefetchScheduler(Scheduler):
             future, engine, item, kwargs = row
             if future.done():
                 continue
-            task = loop.create_task(first_call(engine, item.row, kwargs))
+            task = loop.create_task(contained(first_call(engine, item.row, kwargs)))
             self._calling += 1
             task.add_done_callback(functools.partial(self._called, row))
             future.add_done_callback(functools.partial(_cancel_task, loop, task))
 
-    def _called(self, row: _LoopRow, task: asyncio.Task[FirstCall]) -> None:
+    def _called(self, row: _LoopRow, task: asyncio.Task[FirstCall | Escaped]) -> None:
         """On the loop: the call is over; the row's scoring goes to the pool."""
         self._calling -= 1
         future, _, item, kwargs = row
@@ -159,6 +159,10 @@ class PrefetchScheduler(Scheduler):
                 future.set_exception(error)
             return
         first = task.result()
+        if isinstance(first, Escaped):  # KeyboardInterrupt/SystemExit: raised in the row's turn
+            if future.set_running_or_notify_cancel():
+                future.set_exception(first.exception)
+            return
         self.pool.submit(lambda: self.evaluate(item, kwargs, first), future=future)
 
     def _upcoming(self, current: DatasetCase) -> Iterator[DatasetCase]:
