@@ -100,18 +100,17 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
     on; ``popcount`` decides all undecided trials at once, so it takes about ``log2(n) + 2``
     rounds whatever ``p`` is.
     """
+    getrandbits = rng.getrandbits
     successes = 0
     while n and p > 0.0:
         p *= 2.0
-        digit = p >= 1.0
-        if digit:
+        if p >= 1.0:  # the digit is 1: a 0 bit succeeds, a 1 bit goes on
             p -= 1.0
-        ones = rng.getrandbits(n).bit_count()
-        if digit:
+            ones = getrandbits(n).bit_count()
             successes += n - ones
             n = ones
-        else:
-            n -= ones
+        else:  # the digit is 0: a 1 bit fails, a 0 bit goes on
+            n -= getrandbits(n).bit_count()
     return successes
 
 
