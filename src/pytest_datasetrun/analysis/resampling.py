@@ -26,7 +26,7 @@ __all__ = (
 CIMethod = Literal["bca", "percentile"]
 _NORMAL = statistics.NormalDist()
 _CHUNK = 8  # items per precomputed subset-sum table in the sign-flip test (one random byte each)
-# A bit mask per distinct magnitude beats numpy's table look-ups up to about 16 magnitudes, and
+# A bit mask per distinct magnitude beats numpy up to about 16 magnitudes, and
 # the pure per-byte loop up to about 256.
 _FEW_LEVELS, _MAX_LEVELS = 16, 256
 
@@ -100,18 +100,17 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
     on; ``popcount`` decides all undecided trials at once, so it takes about ``log2(n) + 2``
     rounds whatever ``p`` is.
     """
+    getrandbits = rng.getrandbits
     successes = 0
     while n and p > 0.0:
         p *= 2.0
-        digit = p >= 1.0
-        if digit:
+        if p >= 1.0:  # the digit is 1: a 0 bit succeeds, a 1 bit goes on
             p -= 1.0
-        ones = rng.getrandbits(n).bit_count()
-        if digit:
+            ones = getrandbits(n).bit_count()
             successes += n - ones
             n = ones
-        else:
-            n -= ones
+        else:  # the digit is 0: a 1 bit fails, a 0 bit goes on
+            n -= getrandbits(n).bit_count()
     return successes
 
 
@@ -120,7 +119,7 @@ def sign_flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random
 
     Every way below draws the same bytes in the same order (item ``i`` is in the subset when bit
     ``i % 8`` of byte ``i // 8`` is set), so the subsets are the same and the sums agree to
-    rounding: numpy's table look-ups add as the pure loop does; with few distinct magnitudes a
+    rounding: numpy adds as the pure loop does; with few distinct magnitudes a
     bit mask per magnitude counts its items in the subset (``v * count``, added by ``fsum``).
     """
     levels: dict[float, list[int]] = {}

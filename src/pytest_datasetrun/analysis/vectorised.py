@@ -14,15 +14,27 @@ from __future__ import annotations
 import random
 from typing import Any
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised when numpy is not installed
-    np = None  # type: ignore[assignment]
+_UNLOADED: Any = object()
+# numpy, imported on first use so that commands which never resample do not pay for it
+# (``None``: not installed; tests set it to ``None`` to run the pure loops).
+np: Any = _UNLOADED
 
-__all__ = ("choice_sums", "flip_sums")
+__all__ = ("choice_sums", "flip_sums", "numpy_module")
 
 _BATCH = 1 << 18  # resampled items held at once (2 MiB of float64 per array)
 _TWO_MINUS_53 = 1.0 / 9007199254740992.0
+
+
+def numpy_module() -> Any:
+    """numpy, imported on the first call; ``None`` when it is not installed."""
+    global np  # a cache of the import, not state: the module is the same for every caller
+    if np is _UNLOADED:
+        try:
+            import numpy
+        except ImportError:  # pragma: no cover - exercised when numpy is not installed
+            numpy = None  # type: ignore[assignment]
+        np = numpy
+    return np
 
 
 def flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> list[float] | None:
@@ -33,6 +45,7 @@ def flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> 
     table holds: adding 0.0 for an unpicked item changes nothing), then the bytes' sums left to
     right.
     """
+    np = numpy_module()
     if np is None:
         return None
     count = -(-len(magnitudes) // 8)
@@ -60,6 +73,7 @@ def choice_sums(
     ``rng.choices(range(n), k=n)`` takes ``floor(random() * n)`` for each position, and each
     ``random()`` two 32-bit words: ``getrandbits(64 * n)`` hands over the same words in order.
     """
+    np = numpy_module()
     if np is None:
         return None
     n = len(columns[0])
