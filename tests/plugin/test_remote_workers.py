@@ -111,7 +111,10 @@ def test_lost_socket_worker_is_handled_like_a_crashed_local_one(
     while time.monotonic() < deadline and not any(c["pid"] == server.pid for c in project.calls()):
         time.sleep(0.05)
     server.kill()  # the remote host is gone
-    out = proc.communicate(timeout=180)[0].decode()  # a hang guard; loaded runners are slow
+    try:
+        out = proc.communicate(timeout=180)[0].decode()  # a hang guard; loaded runners are slow
+    finally:
+        proc.kill()  # a hung session must not outlive the test (one ran on for 49 min)
     assert proc.returncode == 1, out
     assert "INTERNALERROR" not in out and "Traceback" not in out
     record = project.last_run()
