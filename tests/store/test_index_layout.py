@@ -127,3 +127,24 @@ def test_documents_are_the_stored_summaries(store: Path, tmp_path: Path) -> None
     exported = tmp_path / "run.json"
     exported.write_text(records[0].model_dump_json())
     assert open_store(store).document(str(exported)) == records[0].summary()
+
+
+@pytest.mark.parametrize(
+    ("body", "lined"),
+    [
+        (b"", True),
+        (b'"1":{"run_id":"a","name":"n"}', True),
+        (b'"1":{"run_id":"a","name":"n"},\n"2":{"run_id":"b","name":"m","x":[1]}', True),
+        (b'"1":{"run_id":"a","name":"n"},\n"1":{"run_id":"b","name":"m"}', False),  # same id
+        (b'"1":{"run_id":"a","name":"n"}\n"2":{"run_id":"b","name":"m"}', False),  # no comma
+        (b'"1":{"run_id":"a","name":"n"},\n{"x":1}', False),  # no lead
+        (b'"1":{"name":"n","run_id":"a"}', False),  # the run id does not lead
+        (b'"1":{"run_id":"../a","name":"n"}', False),  # not a run id
+        (b'"1":{"run_id":"a","name":"n"},\n', False),  # a trailing separator
+        (b'"1":{"run_id":"a","name":"n"', False),  # an open document
+    ],
+)
+def test_only_an_index_in_the_line_layout_is_spliced(body: bytes, lined: bool) -> None:
+    from pytest_datasetrun.store.lined import is_lined
+
+    assert is_lined(b'{"runs":{\n' + body + b"\n}}\n") is lined

@@ -41,13 +41,12 @@ _LINE = re.compile(
     rb'"([0-9]{1,18})":\{"run_id":"([A-Za-z0-9][A-Za-z0-9_.-]{0,127})","name":("(?:[^"\\]|\\.)*")'
 )
 
-# The whole body in one pass of the regex engine (a writer does not split it into lines).
-_BODY = re.compile(
-    rb'(?:"[0-9]{1,18}":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
-    rb"[^\n]*\}(?:,\n(?=.)|\Z))*",
-    re.DOTALL,
+# What starts each line, found in one pass of the regex engine over the whole file (the newline
+# before the first line is the one closing the head).
+_LEADS = re.compile(
+    rb'\n"([0-9]{1,18})":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
 )
-_IDS = re.compile(rb'\n"([0-9]{1,18})":')  # on "\n" + body: a literal prefix, found fast
+_IDS = re.compile(rb'\n"([0-9]{1,18})":')
 _DOC_ID = re.compile(rb'"([0-9]{1,18})')
 
 
@@ -103,41 +102,54 @@ def put_line(raw: bytes, run_id: str, doc: Mapping[str, Any]) -> bytes | None:
     :param raw: an index in this layout (see :func:`is_lined`).
     :returns: the new index, or ``None`` when ``doc`` cannot lead with its run id and name.
     """
-    body = raw[len(_HEAD) : -len(_TAIL)]
-    ids = _IDS.findall(b"\n" + body)
-    found = _find_line(body, run_id)
+    ids = _IDS.findall(raw)
+    found = _find_line(raw, run_id)
     while found is not None:
         start, doc_id = found
         ids.remove(doc_id)
-        end = body.find(b"\n", start)  # none: the last line, drop the separator before it
-        body = body[: max(start - 2, 0)] if end < 0 else body[:start] + body[end + 1 :]
-        found = _find_line(body, run_id)
+        end = raw.index(b"\n", start)
+        if raw[end - 1 : end] == b",":  # a separator follows: drop the line with it
+            raw = raw[:start] + raw[end + 1 :]
+        else:  # the last line: drop the separator before it, if any
+            raw = raw[: start - 2 if start - 2 >= len(_HEAD) else start] + raw[end:]
+        found = _find_line(raw, run_id)
     line = encode_line(str(max((int(i) for i in ids), default=0) + 1), doc)
     if line is None:
         return None
-    return _HEAD + body + (_SEP if body else b"") + line + _TAIL
+    kept = memoryview(raw)[: -len(_TAIL)]
+    return b"".join((kept, _SEP if len(kept) > len(_HEAD) else b"", line, _TAIL))
 
 
-def _find_line(body: bytes, run_id: str) -> tuple[int, bytes] | None:
-    """Where the line of ``run_id`` starts in ``body``, and its document id."""
+def _find_line(raw: bytes, run_id: str) -> tuple[int, bytes] | None:
+    """Where the line of ``run_id`` starts in ``raw``, and its document id."""
     needle = b'":{"run_id":"' + run_id.encode() + b'","name":'
-    pos = body.find(needle)
+    pos = raw.find(needle)
     while pos >= 0:
-        start = body.rfind(b"\n", 0, pos) + 1
-        match = _DOC_ID.fullmatch(body, start, pos)
+        start = raw.rfind(b"\n", 0, pos) + 1
+        match = _DOC_ID.fullmatch(raw, start, pos)
         if match is not None:
             return start, match[1]
-        pos = body.find(needle, pos + 1)
+        pos = raw.find(needle, pos + 1)
     return None
 
 
 def is_lined(raw: bytes) -> bool:
-    """Whether ``raw`` is an index in this layout (checked in one pass, no parsing)."""
-    body = _body(raw)
-    if body is None or (body and _BODY.fullmatch(body) is None):
+    """Whether ``raw`` is an index in this layout (checked without parsing or copying it).
+
+    Every newline but the two of the tail must open a line that leads with its document id,
+    run id and name, and every line but the last must end with ``},``.
+    """
+    if len(raw) < len(_HEAD) + len(_TAIL) or not (raw.startswith(_HEAD) and raw.endswith(_TAIL)):
         return False
-    ids = _IDS.findall(b"\n" + body)
-    return len(set(ids)) == len(ids)
+    ids = _LEADS.findall(raw)
+    if not ids:
+        return raw == _HEAD + _TAIL
+    return (
+        raw.count(b"\n") == len(ids) + 2
+        and raw.count(b"},\n") == len(ids) - 1
+        and raw.endswith(b"}" + _TAIL)
+        and len(set(ids)) == len(ids)
+    )
 
 
 def _body(raw: bytes) -> bytes | None:
