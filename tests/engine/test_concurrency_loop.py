@@ -11,6 +11,15 @@ import time
 
 import pytest
 
+
+def _default_signals() -> None:
+    # A suite started from a background shell (or under nohup) passes ignored SIGINT/SIGHUP on;
+    # the plugin rightly leaves an ignored signal ignored, so the session under test gets the
+    # default dispositions back (Python then turns SIGINT into KeyboardInterrupt as usual).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 ASYNC_TARGETS = """
 
 @dr.target(id="anap")
@@ -106,6 +115,7 @@ def test_ctrl_c_does_not_wait_for_async_calls_in_flight(async_project, qa, extra
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_default_signals,
     )
     deadline = time.monotonic() + 30
     while project.calls().count("hang") < 4 and time.monotonic() < deadline:

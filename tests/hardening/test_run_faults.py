@@ -155,6 +155,7 @@ def _default_hup() -> None:
     # A suite started under nohup passes an ignored SIGHUP on; the plugin rightly leaves an
     # ignored signal ignored, so the session under test gets the default disposition back.
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def send_signal(project, args, ready, signum, *, group: bool = True):

@@ -12,6 +12,14 @@ import time
 import pytest
 
 
+def _default_signals() -> None:
+    # A suite started from a background shell (or under nohup) passes ignored SIGINT/SIGHUP on;
+    # the plugin rightly leaves an ignored signal ignored, so the session under test gets the
+    # default dispositions back (Python then turns SIGINT into KeyboardInterrupt as usual).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def rows(n, special=None):
     out = [{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(n)]
     if special:
@@ -65,6 +73,7 @@ def interrupt(project, args, ready):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_default_signals,
     )
     deadline = time.monotonic() + 30
     while not ready(project.calls()) and time.monotonic() < deadline:
