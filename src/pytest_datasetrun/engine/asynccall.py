@@ -11,11 +11,10 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from pytest_datasetrun.engine.attempt import Attempt
+from pytest_datasetrun.engine.attempt import Attempt, attempt_from
 from pytest_datasetrun.engine.concurrency import TargetTimeout
 from pytest_datasetrun.engine.isolation import call_arguments
 from pytest_datasetrun.engine.runner import FirstCall
-from pytest_datasetrun.engine.usage import read_usage
 from pytest_datasetrun.scorers.transient import backoff_delay
 
 if TYPE_CHECKING:
@@ -46,16 +45,7 @@ async def _call_target(engine: Engine, item: DatasetItem, kwargs: dict[str, Any]
         try:
             value, call_kwargs = call_arguments(item, kwargs, target.wants_item)
             raw = await _bounded(target.call(value, call_kwargs), settings.timeout)
-            usage = read_usage(raw)
-            found = target.extract(raw)
-            return Attempt(
-                output=found.output,
-                attempts=attempt,
-                duration=time.perf_counter() - started,
-                usage=usage,
-                trace=found.trace,
-                contexts=found.contexts,
-            )
+            return attempt_from(target, raw, attempt, started)
         except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
             duration = time.perf_counter() - started
             if attempt > settings.max_retries or not engine._retryable(exc, attempt):

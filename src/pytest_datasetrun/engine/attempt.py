@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pytest_datasetrun.engine.usage import read_usage
 from pytest_datasetrun.errors import describe_exception
 from pytest_datasetrun.record.light import ScoreRow
 from pytest_datasetrun.record.results import Usage, Via
 
-__all__ = ("Attempt", "attempt_status", "replayed", "provenance", "describe", "error_fields")
+if TYPE_CHECKING:
+    from pytest_datasetrun.engine.targets import Target
+
+__all__ = (
+    "Attempt",
+    "attempt_from",
+    "attempt_status",
+    "replayed",
+    "provenance",
+    "describe",
+    "error_fields",
+)
 
 
 @dataclass
@@ -24,6 +37,20 @@ class Attempt:
     cache_events: tuple[str, ...] = ()  # "hit", "miss", "write", "corrupt"
     trace: Any = None
     contexts: list[Any] | None = None
+
+
+def attempt_from(target: Target, raw: Any, attempt: int, started: float) -> Attempt:
+    """The attempt a target call's raw result makes: its output, usage, trace and contexts."""
+    usage = read_usage(raw)
+    found = target.extract(raw)
+    return Attempt(
+        output=found.output,
+        attempts=attempt,
+        duration=time.perf_counter() - started,
+        usage=usage,
+        trace=found.trace,
+        contexts=found.contexts,
+    )
 
 
 def attempt_status(run: Attempt) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_datasetrun.data.dataset import DatasetItem
 from pytest_datasetrun.engine.attempt import (
     Attempt,
+    attempt_from,
     attempt_status,
     error_fields,
     provenance,
@@ -34,7 +35,7 @@ from pytest_datasetrun.engine.repeats import REPEAT_POLICIES, repeated_fields
 from pytest_datasetrun.engine.scorer import Scorer
 from pytest_datasetrun.engine.scoring import ScoringContext, run_scorers
 from pytest_datasetrun.engine.targets import Target
-from pytest_datasetrun.engine.usage import read_usage, sum_usage
+from pytest_datasetrun.engine.usage import sum_usage
 from pytest_datasetrun.record.light import ResultRow
 from pytest_datasetrun.record.results import ItemResult, jsonable
 from pytest_datasetrun.scorers.transient import backoff_delay, is_transient
@@ -258,16 +259,7 @@ class Engine:
             try:
                 # A fresh copy of the row per call (#11): see engine.isolation.
                 raw = self._invoke(*call_arguments(item, kwargs, self.target.wants_item))
-                usage = read_usage(raw)
-                found = self.target.extract(raw)
-                return Attempt(
-                    output=found.output,
-                    attempts=attempt,
-                    duration=time.perf_counter() - started,
-                    usage=usage,
-                    trace=found.trace,
-                    contexts=found.contexts,
-                )
+                return attempt_from(self.target, raw, attempt, started)
             except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
                 duration = time.perf_counter() - started
                 if attempt > self.settings.max_retries or not self._retryable(exc, attempt):
