@@ -237,7 +237,10 @@ def test_two_crashing_rows_and_no_internal_error(project, qa, earlier, clean):
     )
     out = clean(result, code=1)
     assert "cannot send" not in out
-    assert project.calls().count("die") == 3
+    # No crashing row is called twice. A dead worker loses the rows it may have started (its
+    # --max-concurrency window), so under load a third "die" row can be lost with the worker
+    # that ran the second one, before its own call: 2 calls, never 4 or more.
+    assert 1 <= project.calls().count("die") <= 3
     record = project.last_run()
     assert record.counts.selected == 30 and record.counts.not_run == 0
     assert record.counts.errored <= 9

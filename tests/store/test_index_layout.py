@@ -6,7 +6,6 @@ import json
 import warnings
 from pathlib import Path
 
-import orjson
 import pytest
 from tests.store.test_store import make_record
 from tinydb import TinyDB
@@ -21,13 +20,21 @@ def store(tmp_path: Path) -> Path:
     return tmp_path / "db" / "runs.json"
 
 
+def _compact(obj: object) -> bytes:
+    try:
+        import orjson
+    except ImportError:  # orjson is optional (the fast extra)
+        return json.dumps(obj, separators=(",", ":")).encode()
+    return orjson.dumps(obj)
+
+
 def _old_layout(store: Path, records: list[RunRecord], style: str) -> None:
     """The store as earlier versions wrote it: full summaries, compact JSON or TinyDB's own."""
     for record in records:
         write_run(store, record)  # the items files
     table = {str(k): record.summary() for k, record in enumerate(records, start=1)}
-    if style == "compact":  # what 0.1 wrote (orjson, one line)
-        store.write_bytes(orjson.dumps({"runs": table}))
+    if style == "compact":  # what 0.1 wrote (one line: orjson with the fast extra, else json)
+        store.write_bytes(_compact({"runs": table}))
     else:  # a store written by TinyDB (json.dumps with its default separators)
         store.unlink()
         with TinyDB(store, storage=JSONStorage) as db:
