@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.store.index import (
@@ -97,6 +97,9 @@ def open_store(path: str | os.PathLike[str] = DEFAULT_STORE) -> RunStore:
     return RunStore(Path(path))
 
 
+T = TypeVar("T")
+
+
 class RunStore:
     """Read access to a run store. Reading never locks and never writes."""
 
@@ -118,13 +121,7 @@ class RunStore:
         :returns: the summaries; empty when the store does not exist.
         :raises StoreError: the store exists but cannot be read.
         """
-        runs = []
-        documents = self._documents()
-        for doc_id in documents:
-            try:
-                runs.append(self._summary(doc_id, documents[doc_id]))
-            except StoreError as exc:
-                warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=2)
+        runs = self._readable(self._summary)
         return sorted(runs, key=lambda run: run.run_id)
 
     def documents(self) -> list[dict[str, Any]]:
@@ -137,14 +134,19 @@ class RunStore:
         :returns: the documents; empty when the store does not exist.
         :raises StoreError: the store exists but cannot be read.
         """
-        docs = []
+        docs = self._readable(self._plain)
+        return sorted(docs, key=lambda doc: str(doc["run_id"]))
+
+    def _readable(self, read: Callable[[Any, Any], T]) -> list[T]:
+        """``read`` of every stored document; one it cannot read is skipped with a warning."""
+        out = []
         documents = self._documents()
         for doc_id in documents:
             try:
-                docs.append(self._plain(doc_id, documents[doc_id]))
-            except StoreError as exc:
-                warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=2)
-        return sorted(docs, key=lambda doc: str(doc["run_id"]))
+                out.append(read(doc_id, documents[doc_id]))
+            except StoreError as exc:  # stacklevel 3: the caller of runs()/documents()
+                warnings.warn(f"{exc}; skipped", StoreWarning, stacklevel=3)
+        return out
 
     def document(self, ref: str) -> dict[str, Any]:
         """The summary of the run a reference names, as :meth:`documents` gives it.
