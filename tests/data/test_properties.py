@@ -164,3 +164,38 @@ def test_rows_round_trip_into_the_run_record(tmp_path, written):
             row["expected"],
             row["input"],
         )
+
+
+def _slow_slug(raw: str) -> str:
+    """``slugify`` without its fast path for printable ASCII: every character classified."""
+    import re
+
+    from pytest_datasetrun.data import ids
+
+    cleaned = "".join("_" if ids._unsafe(char) else char for char in raw)
+    slug = re.sub("_{2,}", "_", ids._STRUCTURE.sub("_", cleaned)).strip("_") or "_"
+    if len(slug) > ids._MAX_SLUG:
+        slug = f"{slug[: ids._MAX_SLUG - 7]}-{ids._hash(raw, 6)}"
+    return slug
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=100) | st.text(max_size=30))
+def test_the_fast_slug_path_names_a_row_as_the_full_rules_do(raw):
+    assert slugify(raw) == _slow_slug(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=values | st.dictionaries(st.text(max_size=8), values, max_size=5))
+def test_the_quick_value_check_never_hides_a_problem(value):
+    from pytest_datasetrun.data import limits
+
+    if limits._clean(value):
+        stack = [value]
+        while stack:  # nothing a recorded run could not hold: no NaN, no huge integer
+            current = stack.pop()
+            assert limits._scalar_problem(current) is None
+            if isinstance(current, dict):
+                stack.extend(current.values())
+            elif isinstance(current, list):
+                stack.extend(current)

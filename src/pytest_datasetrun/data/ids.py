@@ -44,7 +44,10 @@ def _unsafe(char: str) -> bool:
 
 def slugify(raw: str) -> str:
     """Replace every run of unsafe characters by ``_``; long ids are cut and hashed."""
-    cleaned = "".join("_" if _unsafe(char) else char for char in raw)
+    if raw.isascii() and raw.isprintable():  # the common id: only the space is unsafe
+        cleaned = raw.replace(" ", "_")
+    else:
+        cleaned = "".join("_" if _unsafe(char) else char for char in raw)
     slug = re.sub("_{2,}", "_", _STRUCTURE.sub("_", cleaned)).strip("_") or "_"
     if len(slug) > _MAX_SLUG:
         slug = f"{slug[: _MAX_SLUG - 7]}-{_hash(raw, 6)}"

@@ -19,6 +19,8 @@ def value_problem(value: Any) -> tuple[str, str] | None:
 
     ``field`` is a dotted path inside the row (``input.steps.3``); ``None`` when all is well.
     """
+    if _clean(value):
+        return None
     stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
     while stack:
         current, path = stack.pop()
@@ -34,6 +36,25 @@ def value_problem(value: Any) -> tuple[str, str] | None:
                 (child, (*path, str(i))) for i, child in reversed(list(enumerate(current)))
             )
     return None
+
+
+def _clean(value: Any) -> bool:
+    """Whether ``value`` certainly has no problem: one walk without paths (the common row)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        kind = type(current)
+        if kind is str or current is None or kind is bool:
+            continue
+        if depth > MAX_DEPTH or _scalar_problem(current):
+            return False
+        if kind is dict:
+            stack.extend((child, depth + 1) for child in current.values())
+        elif kind is list:
+            stack.extend((child, depth + 1) for child in current)
+        elif isinstance(current, (dict, list)):
+            return False  # a subclass: the full walk decides
+    return True
 
 
 def _scalar_problem(value: Any) -> str | None:
