@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_datasetrun.analysis.provenance import target_calls
-from pytest_datasetrun.engine.usage import read_usage
+from pytest_datasetrun.analysis.totals import UsageTotals, judge_usages, percentile
 from pytest_datasetrun.errors import ConfigError
-from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
+from pytest_datasetrun.record.results import ItemResult
 
 __all__ = (
     "Prices",
@@ -133,48 +133,27 @@ def _target_failed(item: ItemResult) -> bool:
 
 def usage_summary(items: Sequence[ItemResult], prices: Prices | None) -> dict[str, Any]:
     """Run totals: rows by origin, tokens spent, latency p50/p95, cost (when priced)."""
-    calls = [target_calls(item) for item in items]
-    called = [item for item, n in zip(items, calls, strict=True) if n]
-    spent = [item.usage for item in called if item.usage is not None]
-    latencies = [item.target_duration_s for item in called if item.error is None]
-    summary: dict[str, Any] = {
-        "called": sum(calls),
-        "cached": sum(item.via == "cache" for item in items),
-        "replayed": sum(item.via == "replay" for item in items),
-        "rows_with_usage": len(spent),
-        "input_tokens": sum(u.input_tokens for u in spent),
-        "output_tokens": sum(u.output_tokens for u in spent),
-        "total_tokens": sum(u.total_tokens for u in spent),
-        "tokens_per_row": (sum(u.total_tokens for u in spent) / len(spent)) if spent else None,
-        "latency_p50_s": percentile(latencies, 50),
-        "latency_p95_s": percentile(latencies, 95),
-        "cost_usd": None,
-        "unpriced": [],
-    }
+    totals = UsageTotals()
+    for item in items:
+        totals.add(item)
+    summary = totals.summary()
+    if prices is None:
+        return summary
+    called = [item for item in items if target_calls(item)]
     judged = judge_usages(items)
-    if judged:
-        summary.update(
-            judge_calls=len(judged),
-            judge_input_tokens=sum(u.input_tokens for u in judged),
-            judge_output_tokens=sum(u.output_tokens for u in judged),
-            judge_total_tokens=sum(u.total_tokens for u in judged),
-        )
-    summary["spent_tokens"] = summary["total_tokens"] + summary.get("judge_total_tokens", 0)
     answered = [item for item in called if not _target_failed(item)]
-    summary["no_usage"] = len(called) - len(spent)
-    if prices is not None:
-        unknown = [item for item in answered if item.usage is not None and item.cost_usd is None]
-        missing = {item.usage.model or "<no model>" for item in unknown if item.usage}
-        judge_costs = [prices.cost(u.model, u.input_tokens, u.output_tokens) for u in judged]
-        missing |= {
-            u.model or "<no model>" for u, c in zip(judged, judge_costs, strict=True) if c is None
-        }
-        target_cost = sum(item.cost_usd or 0.0 for item in items)
-        summary["target_cost_usd"] = target_cost
-        summary["judge_cost_usd"] = sum(c or 0.0 for c in judge_costs) if judged else None
-        summary["cost_usd"] = target_cost + (summary["judge_cost_usd"] or 0.0)
-        summary["unpriced"] = sorted(missing)
-        summary["usage_unreported"] = bool(answered) and all(i.usage is None for i in answered)
+    unknown = [item for item in answered if item.usage is not None and item.cost_usd is None]
+    missing = {item.usage.model or "<no model>" for item in unknown if item.usage}
+    judge_costs = [prices.cost(u.model, u.input_tokens, u.output_tokens) for u in judged]
+    missing |= {
+        u.model or "<no model>" for u, c in zip(judged, judge_costs, strict=True) if c is None
+    }
+    target_cost = sum(item.cost_usd or 0.0 for item in items)
+    summary["target_cost_usd"] = target_cost
+    summary["judge_cost_usd"] = sum(c or 0.0 for c in judge_costs) if judged else None
+    summary["cost_usd"] = target_cost + (summary["judge_cost_usd"] or 0.0)
+    summary["unpriced"] = sorted(missing)
+    summary["usage_unreported"] = bool(answered) and all(i.usage is None for i in answered)
     return summary
 
 
@@ -212,37 +191,3 @@ def _call_cost(item: ItemResult, prices: Prices) -> float | None:
         return 0.0 if _target_failed(item) else None
     usage = item.usage
     return prices.cost(usage.model, usage.input_tokens, usage.output_tokens)
-
-
-def judge_usages(items: Iterable[ItemResult]) -> list[Usage]:
-    """The usage each scorer call (an LLM judge) reported in its metadata, in this run."""
-    found = []
-    for item in items:
-        scores = [s for repeat in item.repeats for s in repeat.scores] or item.scores
-        for score in scores:
-            usage = _scorer_usage(score)
-            if usage is not None:
-                found.append(usage)
-    return found
-
-
-def _scorer_usage(score: ScorerResult) -> Usage | None:
-    meta = score.metadata
-    raw = meta.get("usage") if isinstance(meta, dict) else None
-    if not isinstance(raw, dict):
-        return None
-    model = meta.get("served_model") or meta.get("model")
-    if isinstance(model, str) and ":" in model:
-        model = model.split(":", 1)[1]  # "openai:gpt-4o-mini" is priced as "gpt-4o-mini"
-    return read_usage({"usage": raw, "model": model if isinstance(model, str) else None})
-
-
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

@@ -17,7 +17,7 @@ from pytest_datasetrun.plugin.options import Options, read_options
 from pytest_datasetrun.plugin.prefetch import make_scheduler
 from pytest_datasetrun.plugin.reporting import RowReporting, annotate_row, tag_scorer_report
 from pytest_datasetrun.plugin.signals import install_stop_signals
-from pytest_datasetrun.record.results import jsonable
+from pytest_datasetrun.plugin.xdisthooks import is_xdist_controller
 
 __all__ = ("activate", "ItemHooks")
 
@@ -54,6 +54,11 @@ def activate(config: pytest.Config) -> None:
         counter = getattr(ctx.scheduler, "in_flight", None)
         xdist = getattr(config.option, "numprocesses", None)
         maybe_register(config, options.max_concurrency, None if xdist else counter)
+    if is_worker or not is_xdist_controller(config):
+        from pytest_datasetrun.plugin.partials import PartialSums, run_scorers
+
+        partials = PartialSums(lambda: run_scorers(ctx), options.target_errors)
+        config.pluginmanager.register(partials, "datasetrun-partials")
     if not is_worker:
         from pytest_datasetrun.plugin.recorder import RunRecorder
 
@@ -234,6 +239,8 @@ class ItemHooks:
         return report
 
     def _meta(self, item: DatasetCase) -> dict[str, Any]:
+        from pytest_datasetrun.plugin.partials import scorer_entries
+
         target = self.ctx.target
         engine = self.ctx.engine(Path(item.path))
         return {
@@ -244,13 +251,5 @@ class ItemHooks:
                 "kind": target.kind,
                 "version": target.version,
             },
-            "scorers": [
-                {
-                    "id": s.key,
-                    "name": s.name,
-                    "threshold": s.threshold,
-                    "params": jsonable(s.params),
-                }
-                for s in engine.scorers
-            ],
+            "scorers": scorer_entries(engine),
         }

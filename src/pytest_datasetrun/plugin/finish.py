@@ -166,8 +166,12 @@ def _apply_budgets(
     if prices is not None:
         _load(record, items)  # each item gets its cost, written with it
     apply_costs(record.items, prices)
-    views = items.views() if items is not None and not record.items else record.items
-    record.usage = usage_summary(views, prices)  # type: ignore[arg-type]
+    if items is None or record.items:
+        record.usage = usage_summary(record.items, prices)
+    elif prices is None and items.totals is not None:
+        record.usage = items.totals.summary()  # summed as the rows finished
+    else:
+        record.usage = usage_summary(items.views(), prices)  # type: ignore[arg-type]
     if not spec:
         return False
     shared = None

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from pytest_datasetrun.analysis.totals import UsageTotals
 from pytest_datasetrun.plugin.context import RunContext
+from pytest_datasetrun.plugin.partials import WIRE_KEY, add_up, error_text, final_word, usable
 from pytest_datasetrun.plugin.runinfo import dataset_infos, default_name, scorer_infos, target_info
 from pytest_datasetrun.plugin.spool import ResultSpool, SpooledItems
 from pytest_datasetrun.plugin.xdisthooks import XdistHooks, is_xdist_controller
@@ -50,6 +52,10 @@ class RunRecorder:
         self.messages: list[str] = []
         self.workers = 0
         self.comparison: Any = None
+        # The sums each worker kept (None once one finished without them), and how the
+        # record's figures were summed: "partials" or "scan" (a pass over every result).
+        self.partials: list[dict[str, Any]] | None = []
+        self.summed_from = ""
         # nodeid -> (dataset path, row index), filled once collection is known
         self.cases: dict[str, tuple[str, int]] = {}
 
@@ -96,7 +102,7 @@ class RunRecorder:
             return
         if report.nodeid in self.results:
             if report.when == "teardown" and report.failed:
-                self.overrides[report.nodeid] = ("errored", f"teardown: {_error_text(report)}")
+                self.overrides[report.nodeid] = ("errored", f"teardown: {error_text(report)}")
             return
         if report.nodeid not in self.cases:
             return
@@ -105,14 +111,13 @@ class RunRecorder:
         elif report.failed and report.when in ("setup", "call", "???"):
             if report.when == "???":
                 self.crashed = True
-            self._fallback(report, "errored", _error_text(report))
+            self._fallback(report, "errored", error_text(report))
 
     def _pytest_verdict(self, report: pytest.TestReport, payload: str) -> None:
         """pytest has the last word on a row's outcome: xfail, strict xpass, plugins' changes."""
-        if report.skipped and hasattr(report, "wasxfail"):
-            self.overrides[report.nodeid] = ("skipped", f"xfail: {report.wasxfail}")
-        elif report.failed and '"status":"passed"' in payload:
-            self.overrides[report.nodeid] = ("failed", _error_text(report))
+        word = final_word(report, payload)
+        if word is not None:
+            self.overrides[report.nodeid] = word
 
     def _fallback(self, report: pytest.TestReport, status: str, error: str | None) -> None:
         error_type = "crash" if report.when == "???" else None
@@ -153,8 +158,7 @@ class RunRecorder:
             self.messages.append("no dataset items were selected, so no run was recorded")
             return
         items = self.items()
-        self.sums = RunningAggregates(scorer_infos(self.meta), self.ctx.options.target_errors)
-        items.scan(self.sums.add)  # in dataset order: the figures aggregate_scores gives
+        items.totals = self._sum(items)
         items.item_errors = self.sums.item_errors
         record = self.build(exitstatus, items)
         self.record = record
@@ -172,6 +176,38 @@ class RunRecorder:
         from pytest_datasetrun.plugin.outputs import write_reports
 
         self.messages.extend(write_reports(self.ctx, record, done.comparison))
+
+    def _sum(self, items: SpooledItems) -> UsageTotals | None:
+        """The run's counts and aggregates into ``self.sums``; its usage totals when summed.
+
+        The sums each process kept as its rows finished are added up when they account for
+        exactly the results spooled here (:func:`~.partials.usable`); otherwise every result is
+        read back in dataset order, which gives the same figures.
+        """
+        seed = scorer_infos(self.meta)
+        target_errors = self.ctx.options.target_errors
+        partials = self._partials()
+        spool = self.results
+        if partials is not None and spool.added == len(spool) and not self.crashed:
+            in_order = sum(nodeid in spool for nodeid in items.order)
+            ids = [info.id for info in seed]
+            if in_order == len(spool) and usable(partials, ids, len(spool), len(self.overrides)):
+                self.sums, totals = add_up(partials, seed, target_errors, items.unspooled())
+                self.summed_from = "partials"
+                return totals
+        self.sums = RunningAggregates(seed, target_errors)
+        items.scan(self.sums.add)  # in dataset order: the figures aggregate_scores gives
+        self.summed_from = "scan"
+        return None
+
+    def _partials(self) -> list[dict[str, Any]] | None:
+        """The sums of every process that ran rows, or ``None`` when one is missing."""
+        local = self.config.pluginmanager.getplugin("datasetrun-partials")
+        if local is not None:
+            return [local.finish()]
+        if self.partials is None or len(self.partials) != self.workers:
+            return None
+        return self.partials
 
     def build(self, exitstatus: int, items: SpooledItems) -> RunRecord:
         """The run's record: summary, counts and aggregates (its items stay in ``items``)."""
@@ -255,14 +291,11 @@ class RunRecorder:
         self.workers += 1
         if error:
             self.crashed = True
-
-
-def _error_text(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None and getattr(crash, "message", None):
-        return str(crash.message)
-    text = report.longreprtext.strip().splitlines()
-    return text[-1] if text else f"failed during {report.when}"
+        partial = getattr(node, "workeroutput", {}).get(WIRE_KEY)
+        if partial is None:
+            self.partials = None  # a worker without sums: read every result back instead
+        elif self.partials is not None:
+            self.partials.append(partial)
 
 
 def _spool_dir(ctx: RunContext) -> Path | None:

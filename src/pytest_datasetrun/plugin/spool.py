@@ -12,13 +12,16 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
 from pytest_datasetrun.record.aggregate import LightItem, LightScore
 from pytest_datasetrun.record.results import ItemResult, Usage
 from pytest_datasetrun.store.itemsfile import dumps, loads
+
+if TYPE_CHECKING:
+    from pytest_datasetrun.analysis.totals import UsageTotals
 
 __all__ = ("ItemView", "ResultSpool", "SpooledItems")
 
@@ -35,6 +38,7 @@ class ResultSpool:
         self._where: dict[str, tuple[int, int]] = {}
         self._size = 0
         self._dirty = False
+        self.added = 0  # payloads received, a replaced one included
 
     def _open(self) -> IO[bytes]:
         try:
@@ -60,6 +64,7 @@ class ResultSpool:
         self._where[nodeid] = (self._size, len(payload))
         self._size += len(payload)
         self._dirty = True
+        self.added += 1
 
     def read(self, nodeid: str) -> bytes:
         """The payload kept for ``nodeid``."""
@@ -108,6 +113,8 @@ class SpooledItems:
         self.row_payload = row_payload
         self._models: list[ItemResult] | None = None
         self._views: list[ItemView] | None = None
+        #: The run's usage totals, when they were summed as the rows finished (no price table).
+        self.totals: UsageTotals | None = None
 
     def __len__(self) -> int:
         return len(self.order)
@@ -121,6 +128,12 @@ class SpooledItems:
                 yield dumps(overridden(loads(self.spool.read(nodeid)), self.overrides[nodeid]))
             else:
                 yield self.spool.read(nodeid)
+
+    def unspooled(self) -> Iterator[bytes]:
+        """The payloads made from the dataset for the rows that produced no result."""
+        for nodeid in self.order:
+            if nodeid not in self.spool:
+                yield self.row_payload(nodeid)
 
     def models(self) -> Iterator[ItemResult]:
         """Each item as an :class:`ItemResult`, built one at a time."""
@@ -136,13 +149,14 @@ class SpooledItems:
             self._views = [ItemView(loads(payload)) for payload in self.payloads()]
         return self._views
 
-    def scan(self, each: Callable[[dict[str, Any]], object]) -> None:
-        """Call ``each`` with every item's JSON object, in order, keeping the light views."""
+    def scan(self, each: Callable[[dict[str, Any], ItemView], object]) -> None:
+        """Call ``each`` with every item's JSON object and light view, in order, keeping the views."""
         views = []
         for payload in self.payloads():
             item = loads(payload)
-            each(item)
-            views.append(ItemView(item))
+            view = ItemView(item)
+            each(item, view)
+            views.append(view)
         self._views = views
 
     def load(self) -> list[ItemResult]:

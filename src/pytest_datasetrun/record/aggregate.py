@@ -46,6 +46,27 @@ class ExactValues:
         self.sx[den] = self.sx.get(den, 0) + num
         self.sxx[den] = self.sxx.get(den, 0) + num * num
 
+    def to_wire(self) -> dict[str, Any]:
+        """The sums as plain data (integers as text: any size crosses a process boundary)."""
+        return {
+            "n": self.n,
+            "low": self.low if self.n else None,
+            "high": self.high if self.n else None,
+            "sx": [[den, str(num)] for den, num in self.sx.items()],
+            "sxx": [[den, str(num)] for den, num in self.sxx.items()],
+        }
+
+    def merge(self, wire: Mapping[str, Any]) -> None:
+        """Add the sums another process kept (:meth:`to_wire`): exact, in any order."""
+        if not wire["n"]:
+            return
+        self.n += wire["n"]
+        self.low, self.high = min(self.low, wire["low"]), max(self.high, wire["high"])
+        for den, num in wire["sx"]:
+            self.sx[den] = self.sx.get(den, 0) + int(num)
+        for den, num in wire["sxx"]:
+            self.sxx[den] = self.sxx.get(den, 0) + int(num)
+
     def summarise(self, agg: Aggregate) -> None:
         """Set ``n``, ``mean``, ``min``, ``max`` and ``stdev`` as ``run._summarise`` does."""
         agg.n = self.n
@@ -115,9 +136,12 @@ class RunningAggregates:
         }
         self._values: dict[str, ExactValues] = {}
 
-    def add(self, item: Mapping[str, Any]) -> None:
-        """Count one item (an item result's JSON object, with its final status)."""
-        light = LightItem(item)
+    def add(self, item: Mapping[str, Any], light: LightItem | None = None) -> None:
+        """Count one item (an item result's JSON object, with its final status).
+
+        :param light: the item's :class:`LightItem`, when the caller has made one already.
+        """
+        light = LightItem(item) if light is None else light
         self.statuses[light.status] = self.statuses.get(light.status, 0) + 1
         dataset = str(item.get("dataset", ""))
         self.per_dataset[dataset] = self.per_dataset.get(dataset, 0) + 1
@@ -133,6 +157,49 @@ class RunningAggregates:
         for agg in self._aggregates.values():
             values = self._values.setdefault(agg.id, ExactValues())
             add_row(agg, light, values, self.target_errors)  # type: ignore[arg-type]
+
+    def scorer_ids(self) -> list[str]:
+        """The scorers summed so far, in the order they were first seen."""
+        return list(self._aggregates)
+
+    def to_wire(self) -> dict[str, Any]:
+        """Everything summed, as plain data another process can :meth:`merge`."""
+        return {
+            "statuses": dict(self.statuses),
+            "per_dataset": dict(self.per_dataset),
+            "workers": sorted(self.workers),
+            "item_errors": self.item_errors,
+            "aggregates": {
+                sid: [agg.passed, agg.failed, agg.errors, agg.target_errors]
+                for sid, agg in self._aggregates.items()
+            },
+            "values": {sid: values.to_wire() for sid, values in self._values.items()},
+        }
+
+    def merge(self, wire: Mapping[str, Any]) -> None:
+        """Add another process's sums, kept over the same scorers (the counts merge exactly).
+
+        :raises KeyError: when ``wire`` summed a scorer this one does not know: scorers first
+            seen part-way through change what earlier rows count toward, so only a pass over
+            the items in dataset order gives the figures then.
+        """
+        for sid in wire["aggregates"]:
+            if sid not in self._aggregates:
+                raise KeyError(sid)
+        for status, number in wire["statuses"].items():
+            self.statuses[status] = self.statuses.get(status, 0) + number
+        for dataset, number in wire["per_dataset"].items():
+            self.per_dataset[dataset] = self.per_dataset.get(dataset, 0) + number
+        self.workers.update(wire["workers"])
+        self.item_errors += wire["item_errors"]
+        for sid, (passed, failed, errors, target_errors) in wire["aggregates"].items():
+            agg = self._aggregates[sid]
+            agg.passed += passed
+            agg.failed += failed
+            agg.errors += errors
+            agg.target_errors += target_errors
+        for sid, values in wire["values"].items():
+            self._values.setdefault(sid, ExactValues()).merge(values)
 
     def counts(self) -> Counts:
         """The item counts, as :func:`~pytest_datasetrun.record.run.count_items` gives them."""
