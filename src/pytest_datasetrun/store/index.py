@@ -17,8 +17,8 @@ from pytest_datasetrun.store.lined import (
     Line,
     append_line,
     encode_table,
-    is_lined,
     join_lines,
+    lined_ids,
     put_line,
     recover_lines,
     split_lines,
@@ -84,12 +84,14 @@ class IndexFile:
     :param raw: the file when it is in the one-run-per-line layout
         (:mod:`~pytest_datasetrun.store.lined`), else ``None``.
     :param data: the parsed database when the file is in another layout (``None``: no file).
+    :param ids: the document ids of ``raw``, in order, when known.
     :param torn: the file's last append was cut short; ``raw`` holds its complete lines and the
         next write replaces the file whole.
     """
 
     raw: bytes | None = None
     data: dict[str, Any] | None = None
+    ids: list[bytes] | None = None
     torn: bool = False
 
 
@@ -106,8 +108,9 @@ def read_index(store: Path) -> tuple[IndexFile, str]:
         return IndexFile(), f"{type(exc).__name__}: {exc}"
     if not raw.strip():
         return IndexFile(), ""
-    if is_lined(raw):
-        return IndexFile(raw=raw), ""
+    ids = lined_ids(raw)
+    if ids is not None:
+        return IndexFile(raw=raw, ids=ids), ""
     try:
         data = loads(raw)
     except ValueError as exc:
@@ -136,7 +139,7 @@ def index_run(store: Path, index: IndexFile, summary: dict[str, Any]) -> None:
         table[str(next_id)] = summary
         atomic_write(store, encode_table(data) or dumps(data))
         return
-    added = None if index.torn else append_line(index.raw, run_id, summary)
+    added = None if index.torn else append_line(index.raw, run_id, summary, index.ids)
     if added is not None and append_at(store, added[0], index.raw[added[0] :], added[1]):
         return
     new = put_line(index.raw, run_id, summary)

@@ -35,6 +35,7 @@ __all__ = (
     "encode_table",
     "is_lined",
     "join_lines",
+    "lined_ids",
     "put_line",
     "recover_lines",
     "split_lines",
@@ -52,6 +53,11 @@ _LINE = re.compile(
 # before the first line is the one closing the head).
 _LEADS = re.compile(
     rb'\n"([0-9]{1,18})":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
+)
+# The lead of every line but the first, right after the ``},`` ending the line before: a pattern
+# starting with a literal, which the regex engine finds fast.
+_NEXT = re.compile(
+    rb'\},\n"([0-9]{1,18})":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
 )
 _IDS = re.compile(rb'\n"([0-9]{1,18})":')
 _DOC_ID = re.compile(rb'"([0-9]{1,18})')
@@ -127,17 +133,20 @@ def put_line(raw: bytes, run_id: str, doc: Mapping[str, Any]) -> bytes | None:
     return b"".join((kept, _SEP if len(kept) > len(_HEAD) else b"", line, _TAIL))
 
 
-def append_line(raw: bytes, run_id: str, doc: Mapping[str, Any]) -> tuple[int, bytes] | None:
+def append_line(
+    raw: bytes, run_id: str, doc: Mapping[str, Any], ids: list[bytes] | None = None
+) -> tuple[int, bytes] | None:
     """Where and what to write over the end of ``raw`` to add ``doc`` as its last line.
 
     :param raw: an index in this layout (see :func:`is_lined`).
+    :param ids: its document ids, when known (:func:`lined_ids`).
     :returns: the offset of the tail and the bytes replacing it (separator, line, tail), or
         ``None`` when ``raw`` already holds a line of ``run_id`` (a replace: see :func:`put_line`)
         or ``doc`` cannot lead with its run id and name.
     """
     if _find_line(raw, run_id) is not None:
         return None
-    ids = _IDS.findall(raw)
+    ids = _IDS.findall(raw) if ids is None else ids
     line = encode_line(str(max((int(i) for i in ids), default=0) + 1), doc)
     if line is None:
         return None
@@ -159,22 +168,28 @@ def _find_line(raw: bytes, run_id: str) -> tuple[int, bytes] | None:
 
 
 def is_lined(raw: bytes) -> bool:
-    """Whether ``raw`` is an index in this layout (checked without parsing or copying it).
+    """Whether ``raw`` is an index in this layout (see :func:`lined_ids`)."""
+    return lined_ids(raw) is not None
 
-    Every newline but the two of the tail must open a line that leads with its document id,
-    run id and name, and every line but the last must end with ``},``.
+
+def lined_ids(raw: bytes) -> list[bytes] | None:
+    """The document ids of an index in this layout, in order; ``None`` when ``raw`` is in another.
+
+    Checked without parsing or copying the file: every newline but the two of the tail must
+    open a line that leads with its document id, run id and name, and every line but the last
+    must end with ``},``.
     """
     if len(raw) < len(_HEAD) + len(_TAIL) or not (raw.startswith(_HEAD) and raw.endswith(_TAIL)):
-        return False
-    ids = _LEADS.findall(raw)
-    if not ids:
-        return raw == _HEAD + _TAIL
-    return (
-        raw.count(b"\n") == len(ids) + 2
-        and raw.count(b"},\n") == len(ids) - 1
-        and raw.endswith(b"}" + _TAIL)
-        and len(set(ids)) == len(ids)
-    )
+        return None
+    if len(raw) == len(_HEAD) + len(_TAIL):
+        return []
+    first = _LEADS.match(raw, len(_HEAD) - 1)
+    if first is None:
+        return None
+    ids = [first[1], *_NEXT.findall(raw)]
+    if raw.count(b"\n") != len(ids) + 2 or not raw.endswith(b"}" + _TAIL):
+        return None
+    return ids if len(set(ids)) == len(ids) else None
 
 
 def recover_lines(raw: bytes) -> tuple[list[Line], int] | None:
