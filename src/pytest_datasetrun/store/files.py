@@ -89,9 +89,14 @@ def append_at(path: Path, offset: int, expected: bytes, data: bytes) -> bool:
     If the write fails the old end is put back. A reader may see the file halfway (the caller's
     format must let it read past a torn end).
 
-    :returns: ``False`` (nothing written) when the file does not end with ``expected`` there.
+    :returns: ``False`` (nothing written) when the file does not end with ``expected`` there,
+        or cannot be opened for writing (a read-only file: a rename still replaces it).
     """
-    with open(path, "r+b") as handle:
+    try:
+        handle = open(path, "r+b")  # noqa: SIM115 - closed by the with block below
+    except OSError:
+        return False
+    with handle:
         handle.seek(offset)
         if handle.read() != expected:
             return False
