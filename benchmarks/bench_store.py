@@ -8,8 +8,10 @@ Run ``python benchmarks/bench_store.py`` (or ``--quick``); prints markdown table
    a temporary file, ``fsync``, ``os.replace``, ``fsync`` of the directory. Measured:
    ``write_run`` from the items' JSON texts (what the plugin holds: one payload per result) and
    from pydantic ``ItemResult`` models (``run_dataset``). Configurations run round-robin.
-2. **History**: a 1k-item run written as the 1st run of an empty store and as the 500th run of
-   a store holding 499 (the same run id each time, so it replaces itself), round-robin.
+2. **History**: a 1k-item run written as the 1st run of an empty store, as a new run into a
+   store holding 499 (the 500th, 501st, ...), and replacing one of those runs, round-robin.
+   Each code version writes in its own worker process; ``--against REF`` adds the plugin at
+   git REF, interleaved with this checkout.
 3. **Reading**, each a fresh ``pytest-datasetrun`` process, round-robin with an orjson script
    doing the same: ``runs`` and ``show latest`` of a 500-run store; ``show`` and ``export`` of a
    100k-item run against an orjson load-and-print script; ``compare`` of two 10k-item runs
@@ -25,6 +27,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +42,15 @@ from pytest_datasetrun.record.run import RunRecord, ScorerInfo, aggregate_scores
 from pytest_datasetrun.store.runstore import items_path, write_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PYTHON, Config, load_average, machine_info, measure  # noqa: E402
+from _common import (  # noqa: E402
+    AGAINST,
+    PYTHON,
+    Config,
+    load_average,
+    machine_info,
+    measure,
+    use_against,
+)
 
 __all__ = ("main",)
 
@@ -156,7 +167,12 @@ def bench_write(sizes: list[int], repeats: int, tmp: Path) -> str:
 
 
 def bench_history(runs: int, n: int, repeats: int, tmp: Path) -> tuple[str, Path]:
-    """The 1st run into an empty store against the ``runs``-th into a full one, round-robin."""
+    """The 1st run into an empty store against new runs into a full one, round-robin.
+
+    Each code version (this checkout, and each ``--against`` commit) writes in its own worker
+    process holding a copy of one filled store; the parent asks them in turn for one timed
+    write at a time, so every figure is interleaved with every other.
+    """
     items = [make_item(i) for i in range(n)]
     payloads = [item.model_dump_json() for item in items]
     summary = make_record(items).model_copy(update={"items": []})
@@ -166,44 +182,125 @@ def bench_history(runs: int, n: int, repeats: int, tmp: Path) -> tuple[str, Path
         start = time.perf_counter()
         write_run(store, _nth(summary, k), payloads)
         fill.append(time.perf_counter() - start)
-    last = _nth(summary, runs - 1)
-
-    def first(k: int) -> None:
-        shutil.rmtree(tmp / "first", ignore_errors=True)
-        write_run(tmp / "first" / "runs.json", last, payloads)
-
-    def nth(k: int) -> None:  # the same run id each time: it replaces itself, the store stays full
-        write_run(store, last, payloads)
-
-    cpu: dict[str, list[float]] = {"first": [], "nth": []}
-
-    def timed(label: str, action: Callable[[int], None]) -> Callable[[int], None]:
-        def run(k: int) -> None:  # CPU time too: less swayed by other work on the machine
-            start = time.process_time()
-            action(k)
-            cpu[label].append(time.process_time() - start)
-
-        return run
-
-    times = round_robin({"first": timed("first", first), "nth": timed("nth", nth)}, repeats * 3)
-    ratio = statistics.median(times["nth"]) / statistics.median(times["first"])
-    cpu = {label: values[1:] for label, values in cpu.items()}  # without the warm-up round
-    cpu_ratio = statistics.median(cpu["nth"]) / statistics.median(cpu["first"])
+    versions = [("this checkout", {}), *AGAINST]
+    workers = [
+        _Worker(_clone(store, tmp / f"worker{k}"), runs, n, env)
+        for k, (_, env) in enumerate(versions)
+    ]
+    write_run(store, _nth(summary, runs - 1), payloads)  # the reads below: a store of `runs`
+    wall: dict[tuple[int, str], list[float]] = {}
+    cpu: dict[tuple[int, str], list[float]] = {}
+    for round_ in range(-1, repeats * 3):  # round -1: an untimed warm-up
+        for k, worker in enumerate(workers):
+            for action in _ACTIONS:
+                took, used = worker.ask(action)
+                if round_ >= 0:
+                    wall.setdefault((k, action), []).append(took)
+                    cpu.setdefault((k, action), []).append(used)
+    for worker in workers:
+        worker.close()
+    labels = [label for label, _ in versions]
     lines = [
-        f"| write of one {n:,}-item run | `write_run` wall (median, min–max of {repeats * 3}) "
-        "| CPU time |",
-        "|---|---:|---:|",
-        f"| 1st run (empty store) | {_fmt(times['first'], 1000, ' ms', 1)} "
-        f"| {_fmt(cpu['first'], 1000, ' ms', 1)} |",
-        f"| {runs}th run ({runs - 1} runs in the store) | {_fmt(times['nth'], 1000, ' ms', 1)} "
-        f"| {_fmt(cpu['nth'], 1000, ' ms', 1)} |",
-        f"| **{runs}th / 1st** | **{ratio:.2f}x** | **{cpu_ratio:.2f}x** |",
+        f"Each a write of one {n:,}-item run; wall time, median (min–max) of {repeats * 3}; "
+        f"CPU time ratios after the table. New runs: the {_nth_text(runs + 1)} to the "
+        f"{_nth_text(runs + repeats * 3)} (the {_nth_text(runs)} in the warm-up round); "
+        f"replaced: one of the first {runs - 1} runs, again each round.",
+        "",
+        _history_table(labels, wall, runs),
+        "",
+        "CPU time: "
+        + "; ".join(
+            f"{label}: new/1st {_ratio(cpu, k, 'new')}, replaced/1st {_ratio(cpu, k, 'replace')}"
+            for k, label in enumerate(labels)
+        )
+        + ".",
         "",
         f"Filling the store (not interleaved): runs 1–10 {_fmt(fill[:10], 1000, ' ms', 1)}, "
         f"runs {runs - 10}–{runs - 1} {_fmt(fill[-10:], 1000, ' ms', 1)}. "
         f"Index after {runs} runs: {store.stat().st_size / 1e3:.0f} KB.",
     ]
     return "\n".join(lines), store
+
+
+_ACTIONS = ("first", "new", "replace")
+
+
+def _nth_text(k: int) -> str:
+    suffix = "th" if k % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def _history_table(labels: list[str], wall: dict[tuple[int, str], list[float]], runs: int) -> str:
+    rows = [
+        f"| code | 1st run (empty store) | {_nth_text(runs + 1)}+ run (new) | a run replaced "
+        f"| **new / 1st** | replaced / 1st |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for k, label in enumerate(labels):
+        cells = [_fmt(wall[k, action], 1000, " ms", 1) for action in _ACTIONS]
+        rows.append(
+            f"| {label} | {' | '.join(cells)} | **{_ratio(wall, k, 'new')}** "
+            f"| {_ratio(wall, k, 'replace')} |"
+        )
+    return "\n".join(rows)
+
+
+def _ratio(times: dict[tuple[int, str], list[float]], k: int, action: str) -> str:
+    return f"{statistics.median(times[k, action]) / statistics.median(times[k, 'first']):.2f}x"
+
+
+def _clone(store: Path, directory: Path) -> Path:
+    """A copy of ``store`` in ``directory``: the index copied, the items files hard-linked
+    (a write replaces an items file by renaming, never edits it; the index it may append to)."""
+    items = items_path(store, "x").parent
+    shutil.copytree(items, directory / items.name, copy_function=os.link)
+    shutil.copyfile(store, directory / store.name)
+    return directory / store.name
+
+
+class _Worker:
+    """A process of one code version (``env``: its PYTHONPATH) timing writes when asked."""
+
+    def __init__(self, store: Path, runs: int, n: int, env: dict[str, str]) -> None:
+        cmd = [PYTHON, __file__, "--history-worker", str(store), str(runs), str(n)]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, **env}
+        )
+
+    def ask(self, action: str) -> tuple[float, float]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(action + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the history worker {self.proc.args} died")
+        took, used = orjson.loads(answer)
+        return float(took), float(used)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def history_worker(store: Path, runs: int, n: int) -> None:
+    """Serve ``bench_history``: one timed write per line read (first, new or replace)."""
+    payloads = [make_item(i).model_dump_json() for i in range(n)]
+    summary = make_record([make_item(i) for i in range(n)]).model_copy(update={"items": []})
+    empty = store.parent / "first" / "runs.json"
+    added = iter(range(runs - 1, 10**6))
+    actions: dict[str, Callable[[], object]] = {
+        "first": lambda: write_run(empty, _nth(summary, runs - 1), payloads),
+        "new": lambda: write_run(store, _nth(summary, next(added)), payloads),
+        "replace": lambda: write_run(store, _nth(summary, runs // 2), payloads),
+    }
+    for line in sys.stdin:
+        action = line.strip()
+        shutil.rmtree(empty.parent, ignore_errors=True)  # untimed: the 1st run's empty store
+        wall, cpu = time.perf_counter(), time.process_time()
+        actions[action]()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(orjson.dumps([wall, cpu]).decode(), flush=True)
 
 
 def _nth(summary: RunRecord, k: int) -> RunRecord:
@@ -308,12 +405,24 @@ def main() -> None:
         action="store_true",
         help="only the history figures and the reads of the history store",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also time the history writes of the plugin at git REF, interleaved",
+    )
+    parser.add_argument("--history-worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.history_worker:
+        store, runs, n = args.history_worker
+        history_worker(Path(store), int(runs), int(n))
+        return
     sizes, history, big = (
         ([1_000, 10_000], 100, 10_000) if args.quick else ([1_000, 10_000, 100_000], 500, 100_000)
     )
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
+        if args.against:
+            use_against(root, args.against)
         write = "" if args.history_only else bench_write(sizes, args.repeat, root)
         hist, store = bench_history(history, 1_000, args.repeat, root)
         small = 10_000 if not args.quick else 1_000

@@ -108,17 +108,25 @@ def test_disk_full_leaves_no_orphan_items_or_temp_file(
 def test_disk_full_after_the_items_file_removes_it(project, earlier, monkeypatch, snapshot, clean):
     """The items file was written, the index was not: the items file must not stay behind."""
     index = project.path / ".datasetrun" / "runs.json"
-    real_replace = os.replace
+    real_replace, real_fsync, inode = os.replace, os.fsync, index.stat().st_ino
+    before = index.read_bytes()
 
     def full_at_index(src, dst, *args, **kwargs):
         if Path(dst) == index:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_replace(src, dst, *args, **kwargs)
 
+    def full_at_index_append(fd):  # a new run is appended to the index in place (#15)
+        if os.fstat(fd).st_ino == inode:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fsync(fd)
+
     monkeypatch.setattr(os, "replace", full_at_index)
+    monkeypatch.setattr(os, "fsync", full_at_index_append)
     result = project.run("--dataset=qa.jsonl", "--target=echo")
     monkeypatch.undo()
     clean(result, code=RUN_NOT_STORED)
+    assert index.read_bytes() == before
     assert snapshot() == {
         **earlier,
         **{k: v for k, v in snapshot().items() if "unsaved" in k},

@@ -115,6 +115,18 @@ def _crash_on(monkeypatch: pytest.MonkeyPatch, victim: str) -> None:
     monkeypatch.setattr(os, "replace", replace)
 
 
+def crash_syncing(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """``os.fsync`` of ``path`` (a new run is appended to the index in place) fails."""
+    inode, real_fsync = path.stat().st_ino, os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.fstat(fd).st_ino == inode:
+            raise OSError("simulated crash")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
 @pytest.mark.parametrize("victim", ["runs.json", ".json"], ids=["index", "items"])
 def test_crash_mid_write_leaves_the_old_store_intact(
     store: Path, monkeypatch: pytest.MonkeyPatch, victim: str
@@ -122,6 +134,8 @@ def test_crash_mid_write_leaves_the_old_store_intact(
     write_run(store, make_record(minute=0))
     before = store.read_bytes()
     _crash_on(monkeypatch, victim)
+    if victim == "runs.json":
+        crash_syncing(monkeypatch, store)
     with pytest.raises(StoreError, match="simulated crash"):
         write_run(store, make_record(minute=1))
     monkeypatch.undo()

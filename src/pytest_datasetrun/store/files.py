@@ -1,4 +1,4 @@
-"""Store files on disk: atomic replace, file modes, directories and the store lock."""
+"""Store files on disk: atomic replace, in-place append, file modes, directories, the lock."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pytest_datasetrun.store.itemsfile import fsync_dir
 __all__ = (
     "LOCK_TIMEOUT_ENV",
     "LOCK_TIMEOUT_S",
+    "append_at",
     "atomic_write",
     "file_mode",
     "locked",
@@ -79,6 +80,39 @@ def atomic_write(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def append_at(path: Path, offset: int, expected: bytes, data: bytes) -> bool:
+    """Replace the end of ``path`` from ``offset`` on (``expected``) with ``data``, in place.
+
+    The file is fsynced; it keeps its inode and mode, so no rename or directory fsync is needed.
+    If the write fails the old end is put back. A reader may see the file halfway (the caller's
+    format must let it read past a torn end).
+
+    :returns: ``False`` (nothing written) when the file does not end with ``expected`` there,
+        or cannot be opened for writing (a read-only file: a rename still replaces it).
+    """
+    try:
+        handle = open(path, "r+b")  # noqa: SIM115 - closed by the with block below
+    except OSError:
+        return False
+    with handle:
+        handle.seek(offset)
+        if handle.read() != expected:
+            return False
+        handle.seek(offset)
+        try:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):  # the old end fits in the blocks it had
+                handle.seek(offset)
+                handle.write(expected)
+                handle.truncate()
+                handle.flush()
+            raise
+    return True
 
 
 def file_mode(path: Path) -> int:

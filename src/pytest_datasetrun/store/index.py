@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_datasetrun.errors import StoreError
-from pytest_datasetrun.store.files import atomic_write
+from pytest_datasetrun.store.files import append_at, atomic_write
 from pytest_datasetrun.store.itemsfile import dumps, loads
 from pytest_datasetrun.store.lined import (
     Line,
+    append_line,
     encode_table,
-    is_lined,
     join_lines,
+    lined_ids,
     put_line,
+    recover_lines,
     split_lines,
 )
 
@@ -81,10 +84,15 @@ class IndexFile:
     :param raw: the file when it is in the one-run-per-line layout
         (:mod:`~pytest_datasetrun.store.lined`), else ``None``.
     :param data: the parsed database when the file is in another layout (``None``: no file).
+    :param ids: the document ids of ``raw``, in order, when known.
+    :param torn: the file's last append was cut short; ``raw`` holds its complete lines and the
+        next write replaces the file whole.
     """
 
     raw: bytes | None = None
     data: dict[str, Any] | None = None
+    ids: list[bytes] | None = None
+    torn: bool = False
 
 
 def read_index(store: Path) -> tuple[IndexFile, str]:
@@ -100,12 +108,16 @@ def read_index(store: Path) -> tuple[IndexFile, str]:
         return IndexFile(), f"{type(exc).__name__}: {exc}"
     if not raw.strip():
         return IndexFile(), ""
-    if is_lined(raw):
-        return IndexFile(raw=raw), ""
+    ids = lined_ids(raw)
+    if ids is not None:
+        return IndexFile(raw=raw, ids=ids), ""
     try:
         data = loads(raw)
     except ValueError as exc:
-        return IndexFile(), f"{type(exc).__name__}: {exc}"
+        recovered = recover_lines(raw)
+        if recovered is None:
+            return IndexFile(), f"{type(exc).__name__}: {exc}"
+        return IndexFile(raw=join_lines(line.raw for line in recovered[0]), torn=True), ""
     return IndexFile(data=data), shape_problem(data)
 
 
@@ -114,6 +126,8 @@ def index_run(store: Path, index: IndexFile, summary: dict[str, Any]) -> None:
 
     The file stays a TinyDB database: table ``runs``, documents keyed by their id, the next id
     one above the largest, as ``Table.insert`` would do after removing the run's old summary.
+    A new run in an intact file in the line layout is appended in place (fsync, no rename);
+    every other write replaces the file atomically.
     """
     run_id = summary["run_id"]
     if index.raw is None:
@@ -124,6 +138,9 @@ def index_run(store: Path, index: IndexFile, summary: dict[str, Any]) -> None:
         next_id = max((int(doc_id) for doc_id in table), default=0) + 1
         table[str(next_id)] = summary
         atomic_write(store, encode_table(data) or dumps(data))
+        return
+    added = None if index.torn else append_line(index.raw, run_id, summary, index.ids)
+    if added is not None and append_at(store, added[0], index.raw[added[0] :], added[1]):
         return
     new = put_line(index.raw, run_id, summary)
     if new is None:  # pragma: no cover - write_run checked the run id; name is a str
@@ -199,11 +216,25 @@ def read_documents(path: Path) -> Documents:
     try:
         data = loads(raw)
     except ValueError as exc:
-        raise StoreError(f"run store {path} cannot be read: {exc}") from None
+        recovered = recover_lines(raw)
+        if recovered is None:
+            raise StoreError(f"run store {path} cannot be read: {exc}") from None
+        _warn_torn(path, recovered[1])
+        return Documents(path, recovered[0], {})
     problem = shape_problem(data)
     if problem:
         raise StoreError(f"run store {path} cannot be read: {problem}")
     return Documents(path, None, data.get(TABLE, {}))
+
+
+def _warn_torn(path: Path, ignored: int) -> None:
+    # stacklevel 5: the caller of RunStore.get()/resolve()/document() (runs(): runs() itself)
+    warnings.warn(
+        f"run store {path}: a write to it was cut short; the {ignored} bytes after its last "
+        f"complete run cannot be read and are skipped (the next write repairs the file)",
+        StoreWarning,
+        stacklevel=5,
+    )
 
 
 def shape_problem(data: object) -> str:

@@ -12,10 +12,15 @@ writer can add, replace or drop one run by editing lines, without parsing and re
 every other run: the cost of a write no longer grows with the history. Each line starts with
 the run id and name, so references resolve without parsing the documents either. A file in any
 other layout (older stores, a store TinyDB wrote) is parsed in full and written back in this one.
+
+A new run is appended in place: its line and the tail overwrite the old tail (``\n}}\n``)
+(:func:`append_line`). A crash halfway leaves the complete lines and one torn line after them;
+:func:`recover_lines` reads such a file back, and the next write replaces it whole.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,11 +30,14 @@ from pytest_datasetrun.store.itemsfile import dumps, loads
 
 __all__ = (
     "Line",
+    "append_line",
     "encode_line",
     "encode_table",
     "is_lined",
     "join_lines",
+    "lined_ids",
     "put_line",
+    "recover_lines",
     "split_lines",
 )
 
@@ -45,6 +53,11 @@ _LINE = re.compile(
 # before the first line is the one closing the head).
 _LEADS = re.compile(
     rb'\n"([0-9]{1,18})":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
+)
+# The lead of every line but the first, right after the ``},`` ending the line before: a pattern
+# starting with a literal, which the regex engine finds fast.
+_NEXT = re.compile(
+    rb'\},\n"([0-9]{1,18})":\{"run_id":"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}","name":"(?:[^"\\\n]|\\.)*"'
 )
 _IDS = re.compile(rb'\n"([0-9]{1,18})":')
 _DOC_ID = re.compile(rb'"([0-9]{1,18})')
@@ -120,6 +133,27 @@ def put_line(raw: bytes, run_id: str, doc: Mapping[str, Any]) -> bytes | None:
     return b"".join((kept, _SEP if len(kept) > len(_HEAD) else b"", line, _TAIL))
 
 
+def append_line(
+    raw: bytes, run_id: str, doc: Mapping[str, Any], ids: list[bytes] | None = None
+) -> tuple[int, bytes] | None:
+    """Where and what to write over the end of ``raw`` to add ``doc`` as its last line.
+
+    :param raw: an index in this layout (see :func:`is_lined`).
+    :param ids: its document ids, when known (:func:`lined_ids`).
+    :returns: the offset of the tail and the bytes replacing it (separator, line, tail), or
+        ``None`` when ``raw`` already holds a line of ``run_id`` (a replace: see :func:`put_line`)
+        or ``doc`` cannot lead with its run id and name.
+    """
+    if _find_line(raw, run_id) is not None:
+        return None
+    ids = _IDS.findall(raw) if ids is None else ids
+    line = encode_line(str(max((int(i) for i in ids), default=0) + 1), doc)
+    if line is None:
+        return None
+    offset = len(raw) - len(_TAIL)
+    return offset, b"".join((_SEP if offset > len(_HEAD) else b"", line, _TAIL))
+
+
 def _find_line(raw: bytes, run_id: str) -> tuple[int, bytes] | None:
     """Where the line of ``run_id`` starts in ``raw``, and its document id."""
     needle = b'":{"run_id":"' + run_id.encode() + b'","name":'
@@ -134,22 +168,90 @@ def _find_line(raw: bytes, run_id: str) -> tuple[int, bytes] | None:
 
 
 def is_lined(raw: bytes) -> bool:
-    """Whether ``raw`` is an index in this layout (checked without parsing or copying it).
+    """Whether ``raw`` is an index in this layout (see :func:`lined_ids`)."""
+    return lined_ids(raw) is not None
 
-    Every newline but the two of the tail must open a line that leads with its document id,
-    run id and name, and every line but the last must end with ``},``.
+
+def lined_ids(raw: bytes) -> list[bytes] | None:
+    """The document ids of an index in this layout, in order; ``None`` when ``raw`` is in another.
+
+    Checked without parsing or copying the file: every newline but the two of the tail must
+    open a line that leads with its document id, run id and name, and every line but the last
+    must end with ``},``.
     """
     if len(raw) < len(_HEAD) + len(_TAIL) or not (raw.startswith(_HEAD) and raw.endswith(_TAIL)):
-        return False
-    ids = _LEADS.findall(raw)
-    if not ids:
-        return raw == _HEAD + _TAIL
-    return (
-        raw.count(b"\n") == len(ids) + 2
-        and raw.count(b"},\n") == len(ids) - 1
-        and raw.endswith(b"}" + _TAIL)
-        and len(set(ids)) == len(ids)
-    )
+        return None
+    if len(raw) == len(_HEAD) + len(_TAIL):
+        return []
+    first = _LEADS.match(raw, len(_HEAD) - 1)
+    if first is None:
+        return None
+    ids = [first[1], *_NEXT.findall(raw)]
+    if raw.count(b"\n") != len(ids) + 2 or not raw.endswith(b"}" + _TAIL):
+        return None
+    return ids if len(set(ids)) == len(ids) else None
+
+
+def recover_lines(raw: bytes) -> tuple[list[Line], int] | None:
+    """The complete lines of an index whose last append was cut short, and the bytes left over.
+
+    A torn append leaves the file's complete lines, then at most one incomplete line and some
+    of the separator and tail around it (or garbage: zeros where a crash left the new size but
+    not the data). Every line followed by its separator is taken as :func:`split_lines` takes
+    it; the last one only when its document parses. The rest is ignored.
+
+    :param raw: an index that is not valid JSON.
+    :returns: the lines and the count of bytes ignored after them, or ``None`` when ``raw`` is
+        not such a file (another layout, or damage a torn append cannot leave: a complete line
+        after the ignored bytes).
+    """
+    if not raw.startswith(_HEAD):
+        return None
+    lines: list[Line] = []
+    seen: set[str] = set()
+    start = len(_HEAD)
+    while True:
+        end = raw.find(b"\n", start)
+        line = _line(raw[start : end - 1]) if end > start and raw[end - 1] == ord(",") else None
+        if line is None or line.doc_id in seen:
+            break
+        lines.append(line)
+        seen.add(line.doc_id)
+        start = end + 1
+    last = _complete_line(raw, start)
+    if last is not None and last.doc_id not in seen:
+        lines.append(last)
+        start += len(last.raw)
+    rest = raw[start:]
+    leads = [m.start() for m in _LEADS.finditer(rest)]
+    if len(leads) > 1 or any(_complete_line(rest, at + 1) for at in leads):
+        return None
+    return lines, len(rest)
+
+
+def _line(chunk: bytes) -> Line | None:
+    """``chunk`` as a line when it leads with its ids and name and ends its document."""
+    match = _LINE.match(chunk)
+    if match is None or not chunk.endswith(b"}"):
+        return None
+    return Line(match[1].decode(), match[2].decode(), match[3], chunk)
+
+
+def _complete_line(raw: bytes, start: int) -> Line | None:
+    """The line starting at ``start`` when its document parses in full, whatever follows it."""
+    end = raw.find(b"\n", start)
+    chunk = raw[start:] if end < 0 else raw[start:end]
+    match = _LINE.match(chunk)
+    if match is None:
+        return None
+    text = chunk[len(match[1]) + 3 :].decode("utf-8", "surrogateescape")
+    try:
+        doc, stop = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):  # pragma: no cover - the pattern requires an object
+        return None
+    return _line(chunk[: len(match[1]) + 3 + len(text[:stop].encode("utf-8", "surrogateescape"))])
 
 
 def _body(raw: bytes) -> bytes | None:

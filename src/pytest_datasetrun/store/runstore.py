@@ -6,10 +6,10 @@ Layout for the default store ``.datasetrun/runs.json``::
     .datasetrun/runs.json.lock            # filelock guarding every read-modify-write
     .datasetrun/runs.items/<run_id>.json  # the run's items, one JSON list, one item per line
 
-Every file is replaced atomically (temp file, fsync, ``os.replace``), so readers never lock and
-a crash never leaves half a file. This module reads; :mod:`~pytest_datasetrun.store.writer`
-writes, :mod:`~pytest_datasetrun.store.index` and :mod:`~pytest_datasetrun.store.lined` hold
-the index format, :mod:`~pytest_datasetrun.store.files` the atomic files and the lock.
+Files are replaced atomically (temp file, fsync, ``os.replace``) but for a new run's index line,
+appended in place (a torn one is skipped): readers never lock, a crash loses no run. This module
+reads; :mod:`~pytest_datasetrun.store.writer` writes, :mod:`~pytest_datasetrun.store.index` and
+:mod:`~pytest_datasetrun.store.lined` the index, :mod:`~pytest_datasetrun.store.files` the lock.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from tinydb.storages import Storage
 
 from pytest_datasetrun.store.files import atomic_write
 from pytest_datasetrun.store.itemsfile import dumps, loads
-from pytest_datasetrun.store.lined import encode_table
+from pytest_datasetrun.store.lined import encode_table, join_lines, recover_lines
 
 __all__ = ("AtomicJSONStorage",)
 
@@ -19,7 +19,8 @@ class AtomicJSONStorage(Storage):
     """A TinyDB storage that re-reads the file on every read and replaces it atomically on write.
 
     No file handle is held, so a fresh instance always sees the latest committed state; writes
-    keep the store's one-run-per-line layout (:mod:`~pytest_datasetrun.store.lined`).
+    keep the store's one-run-per-line layout (:mod:`~pytest_datasetrun.store.lined`). A file whose
+    last append was cut short reads as its complete lines.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -31,7 +32,15 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return loads(raw) if raw.strip() else None
+        if not raw.strip():
+            return None
+        try:
+            return loads(raw)
+        except ValueError:
+            recovered = recover_lines(raw)
+            if recovered is None:
+                raise
+            return loads(join_lines(line.raw for line in recovered[0]))
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         atomic_write(self.path, encode_table(data) or dumps(data))

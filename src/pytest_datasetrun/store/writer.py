@@ -54,7 +54,8 @@ def write_run(
 ) -> WriteOutcome:
     """Add a run to the store (or replace the run with the same id), safely across processes.
 
-    The items file is written first, then the summary joins the index, all under the store lock.
+    The items file is written and synced first, then the summary joins the index (a new run is
+    appended in place: see :func:`~pytest_datasetrun.store.index.index_run`), all under the lock.
     If the store exists but cannot be read it is left alone and the run goes to a new store
     ``<stem>.recovered-<run_id>.json`` beside it; the outcome says so.
 
