@@ -17,7 +17,6 @@ from pytest_datasetrun.plugin.options import Options, read_options
 from pytest_datasetrun.plugin.prefetch import make_scheduler
 from pytest_datasetrun.plugin.reporting import RowReporting, annotate_row, tag_scorer_report
 from pytest_datasetrun.plugin.signals import install_stop_signals
-from pytest_datasetrun.plugin.xdisthooks import is_xdist_controller
 
 __all__ = ("activate", "ItemHooks")
 
@@ -54,7 +53,7 @@ def activate(config: pytest.Config) -> None:
         counter = getattr(ctx.scheduler, "in_flight", None)
         xdist = getattr(config.option, "numprocesses", None)
         maybe_register(config, options.max_concurrency, None if xdist else counter)
-    if is_worker or not is_xdist_controller(config):
+    if is_worker:  # its sums go to the controller (a single process sums at the end)
         from pytest_datasetrun.plugin.partials import PartialSums, run_scorers
 
         partials = PartialSums(lambda: run_scorers(ctx), options.target_errors)

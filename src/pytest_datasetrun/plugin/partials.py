@@ -1,10 +1,12 @@
-"""Each process that runs rows sums its own: counts, scorer sums and usage totals as rows finish.
+"""Each xdist worker sums the rows it runs: counts, scorer sums and usage totals as rows finish.
 
-An xdist worker keeps a :class:`PartialSums` over the rows it ran and hands it to the controller
-in ``workeroutput`` when it finishes; the controller adds the workers' sums up instead of reading
-every result back at the end of the session, a serial pass that grew with the run (issue 15).
-A single process keeps one the same way. A row is summed with its final status: pytest's word
-(xfail, a strict xpass, a failed teardown) is applied here as the writing process applies it.
+A worker keeps a :class:`PartialSums` over the rows it ran and hands it to the controller in
+``workeroutput`` when it finishes; the controller adds the workers' sums up instead of reading
+every result back at the end of the session, a serial pass that grew with the run while both
+cores sat idle (issue 15). A single process reads its results back at the end as before: there
+the pass costs the same as summing along the way, one hook call per report less. A row is summed
+with its final status: pytest's word (xfail, a strict xpass, a failed teardown) is applied here
+as the writing process applies it.
 
 The writing process uses the sums only when they account for exactly the rows it holds (see
 :func:`usable`); anything else (a lost worker, a row run twice, a scorer that first appears
@@ -45,7 +47,7 @@ WIRE_KEY = "datasetrun_sums"
 
 
 class PartialSums:
-    """The sums of the rows this process ran (registered where rows run, not on a controller)."""
+    """The sums of the rows this worker ran."""
 
     def __init__(self, seed: Callable[[], Sequence[ScorerInfo]], target_errors: str) -> None:
         """:param seed: every scorer of the run's datasets, asked for when the first row ends."""

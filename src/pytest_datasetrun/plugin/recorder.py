@@ -201,10 +201,9 @@ class RunRecorder:
         return None
 
     def _partials(self) -> list[dict[str, Any]] | None:
-        """The sums of every process that ran rows, or ``None`` when one is missing."""
-        local = self.config.pluginmanager.getplugin("datasetrun-partials")
-        if local is not None:
-            return [local.finish()]
+        """The sums of every xdist worker, or ``None`` (a single process, or a worker's missing)."""
+        if not is_xdist_controller(self.config):
+            return None
         if self.partials is None or len(self.partials) != self.workers:
             return None
         return self.partials
