@@ -212,3 +212,34 @@ def _random_item(rng: random.Random, i: int) -> ItemResult:
         usage=usage,
         target_duration_s=duration,
     )
+
+
+def test_two_datasets_with_their_own_scorers(edgy, mode):
+    """Dataset-level scorers: the workers' sums cover every scorer of the run from the first row."""
+    first = {"name": "first", "scorers": ["contains>=1"], "items": ROWS[:20]}
+    second = {"name": "second", "items": ROWS[20:]}
+    (edgy.path / "a.json").write_text(json.dumps(first))
+    (edgy.path / "b.json").write_text(json.dumps(second))
+    args = [arg for arg in ARGS if not arg.startswith(("--dataset", "--deselect"))]
+    edgy.run("--dataset=a.json", "--dataset=b.json", *args, "--max-errors=1000", *mode)
+    assert (edgy.path / "summed.txt").read_text() == ("partials" if mode else "scan")
+    record = edgy.last_run()
+    assert [d.selected for d in record.datasets] == [20, len(ROWS) - 20]
+    assert "contains" in record.aggregates and record.aggregates["contains"].n > 0
+    _check(record)
+
+    # every row of the dataset with its own scorer deselected: the controller never hears of
+    # that scorer, the workers summed it (as 0 for target errors): read back instead
+    edgy.run(
+        "--dataset=a.json",
+        "--dataset=b.json",
+        *args,
+        "--max-errors=1000",
+        "-k",
+        "not a.json",
+        *mode,
+    )
+    assert (edgy.path / "summed.txt").read_text() == "scan"
+    record = edgy.last_run()
+    assert [d.selected for d in record.datasets] == [0, len(ROWS) - 20]
+    _check(record)
