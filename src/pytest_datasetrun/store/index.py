@@ -33,6 +33,8 @@ __all__ = (
     "check_run_id",
     "index_run",
     "items_path",
+    "lists_run",
+    "pending_path",
     "read_documents",
     "read_index",
     "remove_runs",
@@ -77,6 +79,15 @@ def items_path(store: str | os.PathLike[str], run_id: str) -> Path:
     return store.parent / f"{store.stem}.items" / f"{check_run_id(run_id)}.json"
 
 
+def pending_path(store: Path) -> Path:
+    """Where a write (holding the lock) stages a run's new items file: ``<stem>.items/.pending.tmp``.
+
+    No run's file (a run id starts with a letter or digit); one a write killed halfway left
+    behind is stale, and the next write removes it.
+    """
+    return store.parent / f"{store.stem}.items" / ".pending.tmp"
+
+
 @dataclass
 class IndexFile:
     """The index as read under the lock: its lines, or the parsed JSON in another layout.
@@ -119,6 +130,14 @@ def read_index(store: Path) -> tuple[IndexFile, str]:
             return IndexFile(), f"{type(exc).__name__}: {exc}"
         return IndexFile(raw=join_lines(line.raw for line in recovered[0]), torn=True), ""
     return IndexFile(data=data), shape_problem(data)
+
+
+def lists_run(index: IndexFile, run_id: str) -> bool:
+    """Whether ``index`` has a document of ``run_id``."""
+    if index.raw is not None:
+        return any(line.run_id == run_id for line in split_lines(index.raw) or ())
+    table = (index.data or {}).get(TABLE, {})
+    return any(isinstance(doc, dict) and doc.get("run_id") == run_id for doc in table.values())
 
 
 def index_run(store: Path, index: IndexFile, summary: dict[str, Any]) -> None:

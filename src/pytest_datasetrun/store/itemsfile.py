@@ -59,14 +59,21 @@ class ItemsWriter:
     """Appends one-line JSON items to a temporary file beside ``path``; :meth:`commit` moves it.
 
     Until :meth:`commit` the items file at ``path`` is untouched; :meth:`discard` (or an exception
-    inside a ``with`` block) removes the temporary file.
+    inside a ``with`` block) removes the temporary file. ``tmp`` names that file (truncated if it
+    exists) instead of a new unique name: for a writer holding the store lock.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tmp: Path | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        self.tmp = Path(tmp)
+        if tmp is None:
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            tmp = Path(name)
+        else:
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600
+            )
+        self.tmp = tmp
         self._handle: IO[bytes] = os.fdopen(fd, "wb", buffering=_BUFFER)
         self._handle.write(b"[")
         self._sep = b"\n"
@@ -81,15 +88,21 @@ class ItemsWriter:
         self._sep = b",\n"
         self.count += 1
 
+    def finish(self, mode: int = 0o644) -> Path:
+        """Finish the list, fsync it and give it ``mode``; it stays at :attr:`tmp`, returned."""
+        handle = self._handle
+        if not handle.closed:
+            handle.write(b"\n]\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+        os.chmod(self.tmp, mode)
+        return self.tmp
+
     def commit(self, path: Path | None = None, mode: int = 0o644) -> Path:
         """Finish the list, fsync it and atomically replace ``path`` (default: the one given)."""
         path = path or self.path
-        handle = self._handle
-        handle.write(b"\n]\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-        handle.close()
-        os.chmod(self.tmp, mode)
+        self.finish(mode)
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.tmp, path)
         fsync_dir(path.parent)

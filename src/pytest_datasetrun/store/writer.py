@@ -15,16 +15,18 @@ from pydantic_core import PydanticSerializationError
 from pytest_datasetrun.errors import StoreError
 from pytest_datasetrun.record.results import ItemResult
 from pytest_datasetrun.record.run import RunRecord
-from pytest_datasetrun.store.files import file_mode, locked, make_dirs
+from pytest_datasetrun.store.files import atomic_write, file_mode, locked, make_dirs
 from pytest_datasetrun.store.index import (
     IndexFile,
     check_run_id,
     index_run,
     items_path,
+    lists_run,
+    pending_path,
     read_index,
     remove_runs,
 )
-from pytest_datasetrun.store.itemsfile import ItemsWriter, write_items_file
+from pytest_datasetrun.store.itemsfile import ItemsWriter, fsync_dir
 
 __all__ = ("WriteOutcome", "delete_runs", "write_run")
 
@@ -56,6 +58,9 @@ def write_run(
 
     The items file is written and synced first, then the summary joins the index (a new run is
     appended in place: see :func:`~pytest_datasetrun.store.index.index_run`), all under the lock.
+    A run already in the store keeps its items file until the index names the new summary (see
+    :func:`_replace`): a write that fails leaves the store as it was, one cut short never leaves
+    the index naming a missing or half-written items file.
     If the store exists but cannot be read it is left alone and the run goes to a new store
     ``<stem>.recovered-<run_id>.json`` beside it; the outcome says so.
 
@@ -77,23 +82,83 @@ def write_run(
         target = (
             store.with_name(f"{store.stem}.recovered-{record.run_id}.json") if reason else store
         )
-        destination = items_path(target, record.run_id)
         try:
-            if isinstance(items, ItemsWriter):
-                items.commit(destination, file_mode(destination))
-            else:
-                write_items_file(destination, items, file_mode(destination))
-            index_run(target, IndexFile() if reason else index, summary)
-        except BaseException as exc:
-            # The index does not list the run: its items file would be an orphan.
-            with contextlib.suppress(OSError):
-                destination.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise StoreError(
-                    f"cannot write run {record.run_id} to store {target}: {exc}"
-                ) from None
-            raise
+            _write(target, IndexFile() if reason else index, summary, items)
+        except OSError as exc:
+            raise StoreError(f"cannot write run {record.run_id} to store {target}: {exc}") from None
     return WriteOutcome(target, record.run_id, store if reason else None, reason)
+
+
+def _write(
+    target: Path,
+    index: IndexFile,
+    summary: dict[str, Any],
+    items: ItemsWriter | Iterable[bytes | str],
+) -> None:
+    """Put the run's items file and summary in place (the lock is held); on failure the items
+    file and the index are as they were, and no temporary file is left."""
+    destination = items_path(target, summary["run_id"])
+    pending = pending_path(target)
+    pending.unlink(missing_ok=True)  # a write killed halfway left it
+    writer: ItemsWriter | None = None
+    try:
+        if isinstance(items, ItemsWriter):
+            writer = items
+        else:
+            writer = ItemsWriter(destination, tmp=pending)
+            for payload in items:
+                writer.append(payload)
+        if destination.exists():
+            _replace(target, index, summary, writer, destination)
+            return
+        writer.commit(destination, file_mode(destination))
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    try:
+        index_run(target, index, summary)
+    except BaseException:
+        # An items file the index does not name would be an orphan (an append that failed and
+        # could not be undone may name it, though: then it stays).
+        with contextlib.suppress(OSError):
+            if not lists_run(read_index(target)[0], summary["run_id"]):
+                destination.unlink(missing_ok=True)
+        raise
+
+
+def _replace(
+    target: Path,
+    index: IndexFile,
+    summary: dict[str, Any],
+    writer: ItemsWriter,
+    destination: Path,
+) -> None:
+    """Replace the existing items file only once the index names the new summary.
+
+    The new file waits, synced, at the pending path while the index is written; a write that
+    fails there leaves the old index and items file. Killed between the index and the rename,
+    the store holds the new summary and the old items file, whole, and a stale pending file.
+    """
+    pending = pending_path(target)
+    if writer.finish(file_mode(destination)) != pending:
+        os.replace(writer.tmp, pending)
+        writer.tmp = pending
+    try:
+        before: bytes | None = target.read_bytes()
+    except FileNotFoundError:
+        before = None
+    index_run(target, index, summary)
+    try:
+        os.replace(pending, destination)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the index names the old run again
+            if before is None:
+                target.unlink(missing_ok=True)
+            else:
+                atomic_write(target, before)
+        raise
+    fsync_dir(destination.parent)
 
 
 def _summary(record: RunRecord) -> dict[str, Any]:
@@ -121,6 +186,7 @@ def delete_runs(path: str | os.PathLike[str], run_ids: list[str]) -> int:
         index, reason = read_index(store)
         if reason or (index.raw is None and index.data is None):
             raise StoreError(f"run store {store} cannot be read: {reason or 'missing'}")
+        pending_path(store).unlink(missing_ok=True)  # a write killed halfway left it
         removed = remove_runs(store, index, doomed)
         for run_id in doomed:
             items_path(store, run_id).unlink(missing_ok=True)
