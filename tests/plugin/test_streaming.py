@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
+import execnet
 import pytest
 
+from pytest_datasetrun.analysis.costs import usage_summary
 from pytest_datasetrun.analysis.gates import item_has_error
+from pytest_datasetrun.analysis.totals import UsageTotals
 from pytest_datasetrun.record.aggregate import RunningAggregates
-from pytest_datasetrun.record.results import ItemResult, ScorerResult
+from pytest_datasetrun.record.results import ItemResult, ScorerResult, Usage
 from pytest_datasetrun.record.run import ScorerInfo, aggregate_scores, count_items
 
 ROWS = [
@@ -93,6 +97,42 @@ def test_running_aggregates_match_aggregate_scores_exactly(target_errors):
         assert sums.item_errors == sum(map(item_has_error, items))
 
 
+@pytest.mark.parametrize("target_errors", ["zero", "exclude"])
+def test_sums_kept_apart_and_merged_equal_sums_kept_in_order(target_errors):
+    """Exact: split the rows among processes at random; the merged figures are bit for bit equal."""
+    rng = random.Random(151)
+    infos = [ScorerInfo(id="a", name="a", threshold=0.5), ScorerInfo(id="b", name="b")]
+    for _ in range(60):
+        items = [_random_item(rng, i) for i in range(rng.randint(0, 50))]
+        parts: list[list[ItemResult]] = [[] for _ in range(rng.randint(1, 4))]
+        for item in items:
+            rng.choice(parts).append(item)
+        merged, totals = RunningAggregates(infos, target_errors), UsageTotals()
+        for part in parts:
+            sums, usage = RunningAggregates(infos, target_errors), UsageTotals()
+            for item in part:
+                sums.add(item.model_dump(mode="json"))
+                usage.add(item)
+            # what crosses from a worker: execnet's own serialiser, as xdist's workeroutput does
+            wire = execnet.loads(execnet.dumps({"sums": sums.to_wire(), "usage": usage.to_wire()}))
+            merged.merge(wire["sums"])
+            totals.merge(wire["usage"])
+        assert merged.aggregates() == aggregate_scores(items, infos, target_errors)
+        assert json.dumps(merged.aggregates()["a"].model_dump()) == json.dumps(
+            aggregate_scores(items, infos, target_errors)["a"].model_dump()
+        )
+        assert merged.counts() == count_items(items)
+        assert merged.item_errors == sum(map(item_has_error, items))
+        assert totals.summary() == usage_summary(items, None)
+
+
+def test_sums_of_an_unknown_scorer_are_refused():
+    sums = RunningAggregates([ScorerInfo(id="a", name="a")])
+    other = RunningAggregates([ScorerInfo(id="a", name="a"), ScorerInfo(id="z", name="z")])
+    with pytest.raises(KeyError):
+        sums.merge(other.to_wire())
+
+
 def _random_item(rng: random.Random, i: int) -> ItemResult:
     scores = []
     for sid in ("a", "b"):
@@ -103,10 +143,33 @@ def _random_item(rng: random.Random, i: int) -> ItemResult:
             scores.append(ScorerResult(id=sid, name=sid, passed=True))
         else:
             value = rng.choice([rng.random(), 1e-300 * rng.random(), 1e12 * rng.random(), 0.1])
+            meta = {"usage": {"input_tokens": 2, "output_tokens": 5}} if roll > 0.8 else {}
             scores.append(
-                ScorerResult(id=sid, name=sid, value=value, passed=rng.choice([True, False, None]))
+                ScorerResult(
+                    id=sid,
+                    name=sid,
+                    value=value,
+                    passed=rng.choice([True, False, None]),
+                    metadata=meta,
+                )
             )
     status = rng.choice(["passed", "failed", "errored", "skipped"])
+    via = rng.choice(["target", "target", "cache", "replay"])
+    usage = Usage(input_tokens=i, output_tokens=2 * i, total_tokens=3 * i) if i % 3 else None
+    duration = rng.random()
     if status == "errored" and rng.random() < 0.7:  # the target failed: no scores, an error
-        return ItemResult(item_id=f"i{i}", status=status, error="target raised")
-    return ItemResult(item_id=f"i{i}", status=status, scores=scores)
+        return ItemResult(
+            item_id=f"i{i}",
+            status=status,
+            error="target raised",
+            via=via,
+            target_duration_s=duration,
+        )
+    return ItemResult(
+        item_id=f"i{i}",
+        status=status,
+        scores=scores,
+        via=via,
+        usage=usage,
+        target_duration_s=duration,
+    )
