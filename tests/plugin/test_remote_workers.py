@@ -3,7 +3,9 @@ the same record as a serial run, and a lost remote worker is handled like a cras
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -28,6 +30,58 @@ def whoami(input):
 """
 
 
+# The socket worker (DR_LOST is set in its server's process only) is lost at a chosen moment.
+LOSS = """
+
+LOST = os.environ.get("DR_LOST", "")
+HERE = os.path.dirname(__file__)
+CONCURRENCY = {concurrency}
+
+
+def pytest_collection_modifyitems(config, items):
+    if LOST == "in-collection":
+        os._exit(7)  # gone before its worker sent its collection
+
+
+FIRST = []  # the input of this worker's first row
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if not FIRST:
+        FIRST.append("v" + str(int(nodeid[-2:])))
+
+
+def pytest_sessionfinish(session):
+    if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+        open(os.path.join(HERE, "gw1-done"), "w").close()
+
+
+def wait_for(condition):
+    deadline = time.monotonic() + 60
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def socket_calls():
+    with open(LOG) as fh:
+        return sum(1 for line in fh if json.loads(line)["socket"])
+
+
+@dr.target(id="held")
+def held(input):
+    log({{"input": input, "socket": bool(LOST)}})
+    if LOST != "holding":
+        # the popen worker starts once the socket worker holds a row it has not started: with
+        # --max-concurrency 2 that is after its first row came back and it was sent two more
+        wait_for(lambda: socket_calls() >= (1 if CONCURRENCY == 1 else 3))
+        return input
+    if CONCURRENCY > 1 and input == FIRST[0]:
+        return input  # its first row comes back, and it is sent two more
+    wait_for(lambda: os.path.exists(os.path.join(HERE, "gw1-done")))
+    os._exit(7)  # lost after the popen worker was told to stop and finished
+"""
+
+
 def verdicts(record) -> list[tuple]:
     return [
         (i.item_id, i.status, i.error, [(s.id, s.value, s.passed) for s in i.scores])
@@ -41,18 +95,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def socket_worker(project):
-    """An execnet socket server on loopback, run by this interpreter: one remote worker."""
+@contextlib.contextmanager
+def socket_server(project, **env):
+    """An execnet socket server on loopback, run by this interpreter: one remote worker.
+
+    ``env`` is set in the server's process only, that is for the socket worker and not the others.
+    """
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(SOCKET_SERVER), f"127.0.0.1:{port}"],
-        cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, str(SOCKET_SERVER), f"127.0.0.1:{port}"], cwd=project.path,
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    assert "Entering Accept loop" in server.stdout.readline()
-    yield server, f"socket=127.0.0.1:{port}//chdir={project.path}"
-    server.kill()
-    server.communicate(timeout=10)
+    try:
+        assert "Entering Accept loop" in server.stdout.readline()
+        yield server, f"socket=127.0.0.1:{port}//chdir={project.path}"
+    finally:
+        server.kill()
+        server.communicate(timeout=10)
+
+
+@pytest.fixture
+def socket_worker(project):
+    with socket_server(project) as worker:
+        yield worker
+
+
+def run_guarded(project, *args: str, timeout: float = 180) -> tuple[int, str]:
+    """A session in a subprocess, killed if it hangs (a hung one must not outlive the test)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        out = proc.communicate(timeout=timeout)[0].decode()  # loaded runners are slow
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"the session hung: {proc.communicate()[0].decode()}")
+    return proc.returncode, out
 
 
 def serial_record(project):
@@ -107,11 +186,14 @@ def test_lost_socket_worker_is_handled_like_a_crashed_local_one(
          f"--max-concurrency={concurrency}"],
         cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(c["pid"] == server.pid for c in project.calls()):
-        time.sleep(0.05)
-    server.kill()  # the remote host is gone
     try:
+        # the kill lands while the socket worker runs a row (the earlier moments have their own
+        # tests below); a loaded runner may take long to get there
+        deadline = time.monotonic() + 120
+        while not any(c["pid"] == server.pid for c in project.calls()):
+            assert time.monotonic() < deadline and proc.poll() is None, "no row ran on gw0"
+            time.sleep(0.05)
+        server.kill()  # the remote host is gone
         out = proc.communicate(timeout=180)[0].decode()  # a hang guard; loaded runners are slow
     finally:
         proc.kill()  # a hung session must not outlive the test (one ran on for 49 min)
@@ -127,3 +209,50 @@ def test_lost_socket_worker_is_handled_like_a_crashed_local_one(
         i.item_id for i in lost
     })  # fmt: skip
     assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())
+
+
+@pytest.mark.parametrize("concurrency", ["1", "2"])
+def test_socket_worker_lost_before_its_collection_leaves_the_run_to_the_others(
+    project, qa, concurrency
+):
+    # xdist schedules once every --tx worker sent its collection; one that is lost first and
+    # cannot be replaced never sends it, and the session hung beside its idle popen worker.
+    qa([{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(12)])
+    with open(project.path / "conftest.py", "a") as conftest:
+        conftest.write(LOSS.format(concurrency=concurrency))
+    with socket_server(project, DR_LOST="in-collection") as (_, spec):
+        ret, out = run_guarded(
+            project, "--dataset=qa.jsonl", "--target=echo", "--dist=load", f"--tx={spec}",
+            f"--tx=popen//python={sys.executable}", f"--max-concurrency={concurrency}",
+        )  # fmt: skip
+    assert ret == 0, out
+    assert "cannot replace lost worker gw0" in out and "INTERNALERROR" not in out
+    record = project.last_run()
+    assert record.counts.passed == 12 and record.counts.not_run == 0
+    assert {i.worker for i in record.items} == {"gw1"}
+
+
+@pytest.mark.parametrize("concurrency", ["1", "2"])
+def test_rows_a_lost_socket_worker_had_not_started_when_the_others_were_stopping_are_not_run(
+    project, qa, concurrency
+):
+    # The popen worker empties the queue, is told to stop and finishes; then the socket worker
+    # is lost holding a row it had not started. Nobody can take that row: the run ends with it
+    # not run (it was an INTERNALERROR, "Unexpectedly no active workers available").
+    qa([{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(12)])
+    with open(project.path / "conftest.py", "a") as conftest:
+        conftest.write(LOSS.format(concurrency=concurrency))
+    with socket_server(project, DR_LOST="holding") as (_, spec):
+        ret, out = run_guarded(
+            project, "--dataset=qa.jsonl", "--target=held", "--dist=load", f"--tx={spec}",
+            f"--tx=popen//python={sys.executable}", f"--max-concurrency={concurrency}",
+        )  # fmt: skip
+    assert ret == 1, out
+    assert "INTERNALERROR" not in out and "Traceback" not in out
+    assert "1 row(s) that gw0 had not started are not run" in out
+    record = project.last_run()
+    lost = [i for i in record.items if i.status == "errored"]
+    assert len(lost) == int(concurrency) and all("crashed" in i.error for i in lost)
+    assert record.counts.not_run == 1 and record.counts.passed == 11 - int(concurrency)
+    calls = [c["input"] for c in project.calls()]
+    assert len(calls) == len(set(calls)) == 12 - 1  # no row ran twice; the unstarted one never

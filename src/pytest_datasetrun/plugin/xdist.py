@@ -10,6 +10,12 @@ rows in flight at once, and any of them may have killed it. xdist would blame th
 send the others to another worker, which runs the crashing row again (issue 11, item 7). Here
 every row that may have started is reported as lost with the worker, none of them runs again,
 and only the rows the worker had not started are sent elsewhere.
+
+A lost remote worker that cannot be replaced leaves the run to the others, and the controller
+stops waiting for what it would have done: if it was lost before sending its collection, xdist
+would wait for that collection before scheduling anything, and the session hung beside its idle
+workers; if the others had already been told to stop, the rows it had not started cannot run
+anywhere, and the session ends with them not run instead of an INTERNALERROR.
 """
 
 from __future__ import annotations
@@ -108,6 +114,39 @@ def survive_unreplaceable_workers(config: Any) -> None:
                 f"\ncannot replace lost worker {node.gateway.id} ({node.gateway.spec}): "
                 f"{type(exc).__name__}: {exc}; the run goes on with the other workers"
             )
+            _carry_on_without(dsession, node)
             return None
 
     dsession._clone_node = clone_or_carry_on
+
+
+def _carry_on_without(dsession: Any, node: Any) -> None:
+    """Stop waiting for what a lost worker that has no replacement would have done."""
+    sched = dsession.sched
+    if sched is None:
+        return
+    if not sched.collection_is_completed and not _has_collected(sched, node):
+        # Lost before it sent its collection: xdist schedules nothing until one collection per
+        # --tx worker has come, so the controller and the other workers would wait forever.
+        sched.numnodes -= 1
+        if sched.numnodes > 0 and sched.collection_is_completed:
+            sched.schedule()
+    unassigned = getattr(sched, "pending", None) or getattr(sched, "workqueue", None)
+    starting = [n for n in getattr(dsession, "_active_nodes", ()) if n not in (node, *sched.nodes)]
+    if unassigned and not starting and all(other.shutting_down for other in sched.nodes):
+        # Its unstarted rows went back to the queue after every worker left had been told to
+        # stop (xdist does so once the queue is empty), or had finished: nobody can take them.
+        # End the session when those workers are done (the rows are recorded as not run)
+        # instead of an INTERNALERROR ("Unexpectedly no active workers available").
+        dsession.report_line(
+            f"{len(unassigned)} row(s) that {node.gateway.id} had not started are not run: "
+            f"the workers left are already finishing"
+        )
+        dsession.triggershutdown()
+
+
+def _has_collected(sched: Any, node: Any) -> bool:
+    collections = getattr(sched, "node2collection", None)
+    if collections is None:  # --dist loadscope / loadfile
+        collections = getattr(sched, "registered_collections", {})
+    return node in collections
