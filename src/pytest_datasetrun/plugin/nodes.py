@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +9,7 @@ import pytest
 
 from pytest_datasetrun.errors import ConfigError, DatasetrunError
 from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
+from pytest_datasetrun.plugin.markers import marker_tags, register_tag_markers
 from pytest_datasetrun.report.escape import safe_text
 from pytest_datasetrun.report.render import failure_text
 
@@ -22,21 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ("DatasetFile", "DatasetCase", "CaseFailure", "ScorerFailed")
 
-# What pytest's -m expression grammar accepts as a name (digits, dots, dashes, Unicode letters).
-_MARKER_NAME = re.compile(r"^[\w.+\-]+$")
-# Tags with these names would change how pytest runs the item, so they only feed -k.
-_RESERVED_MARKERS = frozenset(
-    {
-        "skip",
-        "skipif",
-        "xfail",
-        "parametrize",
-        "usefixtures",
-        "filterwarnings",
-        "tryfirst",
-        "trylast",
-    }
-)
 _PACKAGE_DIR = str(Path(__file__).parent.parent)  # the whole package, every wing
 
 
@@ -66,7 +50,7 @@ class DatasetFile(pytest.File):
         ctx.validate_rows(dataset)
         if ctx.options.max_concurrency > 1:
             _check_prefetchable(self, ctx.target)
-        _register_markers(
+        register_tag_markers(
             self.config, dict.fromkeys(tag for row in dataset.items for tag in row.tags)
         )
         fixtureinfo = None
@@ -101,12 +85,6 @@ def _check_prefetchable(collector: pytest.Collector, target: Any) -> None:
             )
 
 
-def _register_markers(config: pytest.Config, tags: Iterable[str]) -> None:
-    for tag in tags:
-        if _MARKER_NAME.match(tag) and tag not in _RESERVED_MARKERS:
-            config.addinivalue_line("markers", f"{tag}: dataset tag")
-
-
 def _run_case(request: pytest.FixtureRequest) -> None:
     node = request.node
     assert isinstance(node, DatasetCase)
@@ -120,9 +98,8 @@ class DatasetCase(pytest.Function):
         super().__init__(**kwargs)
         self.row = row
         self.extra_keyword_matches.update(row.tags)
-        for tag in row.tags:
-            if _MARKER_NAME.match(tag) and tag not in _RESERVED_MARKERS:
-                self.add_marker(tag)
+        for tag in marker_tags(self.config, row.tags):
+            self.add_marker(tag)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         # The label heads failure sections. pytest shows a dotted label that ends the node id with
