@@ -160,3 +160,12 @@ def test_two_datasets_with_their_own_scorers(edgy, mode):
     record = edgy.last_run()
     assert [d.selected for d in record.datasets] == [0, len(ROWS) - 20]
     _check(record)
+
+
+def test_a_worker_that_ran_no_row_does_not_stop_the_sums_being_used(edgy):
+    edgy.dataset(ROWS[6:7])  # one row, two workers: one of them runs nothing
+    edgy.run("--dataset=qa.jsonl", *ARGS[1:-1], "--max-errors=1000", "-n", "2")
+    assert (edgy.path / "summed.txt").read_text() == "partials"
+    record = edgy.last_run()
+    assert record.counts.selected == 1
+    _check(record)

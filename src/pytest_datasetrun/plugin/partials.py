@@ -137,11 +137,12 @@ def usable(
     :param overridden: rows whose status the writer changed after their result was made.
     """
     partials = list(partials)
+    summed = [p for p in partials if p["items"]]  # a worker that ran no row summed nothing
     return (
-        sum(p["items"] for p in partials) == spooled
+        sum(p["items"] for p in summed) == spooled
         and sum(p["overridden"] for p in partials) == overridden
-        and all(set(p["seed"]) == set(seed) for p in partials)
-        and all(set(p["sums"]["aggregates"]) <= set(seed) for p in partials)
+        and all(set(p["seed"]) == set(seed) for p in summed)
+        and all(set(p["sums"]["aggregates"]) <= set(seed) for p in summed)
     )
 
 
