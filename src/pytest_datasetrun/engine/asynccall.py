@@ -11,11 +11,10 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from pytest_datasetrun.engine.attempt import Attempt, attempt_from
+from pytest_datasetrun.engine.attempt import Attempt, attempt_from, cancelled_retry
 from pytest_datasetrun.engine.concurrency import TargetTimeout
 from pytest_datasetrun.engine.isolation import call_arguments
 from pytest_datasetrun.engine.runner import FirstCall
-from pytest_datasetrun.scorers.transient import backoff_delay
 
 if TYPE_CHECKING:
     from pytest_datasetrun.data.dataset import DatasetItem
@@ -38,26 +37,21 @@ async def first_call(engine: Engine, item: DatasetItem, kwargs: dict[str, Any]) 
 
 async def _call_target(engine: Engine, item: DatasetItem, kwargs: dict[str, Any]) -> Attempt:
     attempt = 0
-    target, settings = engine.target, engine.settings
+    target = engine.target
     while True:
         attempt += 1
         started = time.perf_counter()
         try:
             value, call_kwargs = call_arguments(item, kwargs, target.wants_item)
-            raw = await _bounded(target.call(value, call_kwargs), settings.timeout)
+            raw = await _bounded(target.call(value, call_kwargs), engine.settings.timeout)
             return attempt_from(target, raw, attempt, started)
         except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
-            duration = time.perf_counter() - started
-            if attempt > settings.max_retries or not engine._retryable(exc, attempt):
-                return Attempt(exception=exc, attempts=attempt, duration=duration)
-            delay = backoff_delay(
-                exc, attempt, base=settings.backoff_base, cap=settings.backoff_max
-            )
-        await asyncio.sleep(delay)
+            after = engine.after_failure(exc, attempt, started)
+            if isinstance(after, Attempt):
+                return after
+        await asyncio.sleep(after)
         if engine.cancelled.is_set():
-            return Attempt(
-                exception=RuntimeError("cancelled while waiting to retry"), attempts=attempt
-            )
+            return cancelled_retry(attempt)
 
 
 async def _bounded(awaitable: Any, timeout: float | None) -> Any:

@@ -18,6 +18,7 @@ __all__ = (
     "Attempt",
     "attempt_from",
     "attempt_status",
+    "cancelled_retry",
     "replayed",
     "provenance",
     "describe",
@@ -51,6 +52,11 @@ def attempt_from(target: Target, raw: Any, attempt: int, started: float) -> Atte
         trace=found.trace,
         contexts=found.contexts,
     )
+
+
+def cancelled_retry(attempt: int) -> Attempt:
+    """The attempt of a row whose retry was waiting when the session stopped."""
+    return Attempt(exception=RuntimeError("cancelled while waiting to retry"), attempts=attempt)
 
 
 def attempt_status(run: Attempt) -> str:

@@ -19,6 +19,7 @@ from pytest_datasetrun.engine.attempt import (
     Attempt,
     attempt_from,
     attempt_status,
+    cancelled_retry,
     error_fields,
     provenance,
     replayed,
@@ -261,16 +262,19 @@ class Engine:
                 raw = self._invoke(*call_arguments(item, kwargs, self.target.wants_item))
                 return attempt_from(self.target, raw, attempt, started)
             except Exception as exc:  # noqa: BLE001 - recorded as the item's target error
-                duration = time.perf_counter() - started
-                if attempt > self.settings.max_retries or not self._retryable(exc, attempt):
-                    return Attempt(exception=exc, attempts=attempt, duration=duration)
-                delay = backoff_delay(
-                    exc, attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max
-                )
-            if self.cancelled.wait(delay):
-                return Attempt(
-                    exception=RuntimeError("cancelled while waiting to retry"), attempts=attempt
-                )
+                after = self.after_failure(exc, attempt, started)
+                if isinstance(after, Attempt):
+                    return after
+            if self.cancelled.wait(after):
+                return cancelled_retry(attempt)
+
+    def after_failure(self, exc: Exception, attempt: int, started: float) -> Attempt | float:
+        """After a failed target call: the row's final attempt, or the delay before retrying."""
+        if attempt > self.settings.max_retries or not self._retryable(exc, attempt):
+            return Attempt(exception=exc, attempts=attempt, duration=time.perf_counter() - started)
+        return backoff_delay(
+            exc, attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max
+        )
 
     def _invoke(self, value: Any, kwargs: dict[str, Any]) -> Any:
         timeout = self.settings.timeout
