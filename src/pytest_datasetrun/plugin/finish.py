@@ -168,10 +168,9 @@ def _apply_budgets(
     apply_costs(record.items, prices)
     if items is None or record.items:
         record.usage = usage_summary(record.items, prices)
-    elif prices is None and items.totals is not None:
-        record.usage = items.totals.summary()  # summed as the rows finished
-    else:
-        record.usage = usage_summary(items.views(), prices)  # type: ignore[arg-type]
+    else:  # no price table (it loads the items): the totals summed with the counts
+        assert items.totals is not None, "the recorder sums the usage with the counts"
+        record.usage = items.totals.summary()
     if not spec:
         return False
     shared = None

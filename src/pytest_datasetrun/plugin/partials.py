@@ -39,6 +39,7 @@ __all__ = (
     "final_word",
     "run_scorers",
     "scorer_entries",
+    "teardown_word",
     "usable",
 )
 
@@ -75,7 +76,7 @@ class PartialSums:
         elif report.when == "teardown" and report.nodeid in self._waiting:
             item, overridden = self._waiting.pop(report.nodeid)
             if report.failed:
-                item["status"], item["error"] = "errored", f"teardown: {error_text(report)}"
+                item["status"], item["error"] = teardown_word(report)
                 overridden = True
             self._sum(item, overridden)
 
@@ -173,6 +174,11 @@ def final_word(report: pytest.TestReport, payload: str) -> tuple[str, str] | Non
     if report.failed and '"status":"passed"' in payload:
         return "failed", error_text(report)
     return None
+
+
+def teardown_word(report: pytest.TestReport) -> tuple[str, str]:
+    """A row whose teardown failed is errored, whatever its result said."""
+    return "errored", f"teardown: {error_text(report)}"
 
 
 def error_text(report: pytest.TestReport) -> str:

@@ -18,9 +18,16 @@ import pytest
 
 from pytest_datasetrun.analysis.totals import UsageTotals
 from pytest_datasetrun.plugin.context import RunContext
-from pytest_datasetrun.plugin.partials import WIRE_KEY, add_up, error_text, final_word, usable
+from pytest_datasetrun.plugin.partials import (
+    WIRE_KEY,
+    add_up,
+    error_text,
+    final_word,
+    teardown_word,
+    usable,
+)
 from pytest_datasetrun.plugin.runinfo import dataset_infos, default_name, scorer_infos, target_info
-from pytest_datasetrun.plugin.spool import ResultSpool, SpooledItems
+from pytest_datasetrun.plugin.spool import ItemView, ResultSpool, SpooledItems
 from pytest_datasetrun.plugin.xdisthooks import XdistHooks, is_xdist_controller
 from pytest_datasetrun.record.aggregate import RunningAggregates
 from pytest_datasetrun.record.results import ItemResult
@@ -102,7 +109,7 @@ class RunRecorder:
             return
         if report.nodeid in self.results:
             if report.when == "teardown" and report.failed:
-                self.overrides[report.nodeid] = ("errored", f"teardown: {error_text(report)}")
+                self.overrides[report.nodeid] = teardown_word(report)
             return
         if report.nodeid not in self.cases:
             return
@@ -177,8 +184,8 @@ class RunRecorder:
 
         self.messages.extend(write_reports(self.ctx, record, done.comparison))
 
-    def _sum(self, items: SpooledItems) -> UsageTotals | None:
-        """The run's counts and aggregates into ``self.sums``; its usage totals when summed.
+    def _sum(self, items: SpooledItems) -> UsageTotals:
+        """The run's counts and aggregates into ``self.sums``; its usage totals.
 
         The sums each process kept as its rows finished are added up when they account for
         exactly the results spooled here (:func:`~.partials.usable`); otherwise every result is
@@ -195,10 +202,15 @@ class RunRecorder:
                 self.sums, totals = add_up(partials, seed, target_errors, items.unspooled())
                 self.summed_from = "partials"
                 return totals
-        self.sums = RunningAggregates(seed, target_errors)
-        items.scan(self.sums.add)  # in dataset order: the figures aggregate_scores gives
+        self.sums, totals = RunningAggregates(seed, target_errors), UsageTotals()
+
+        def add(item: dict[str, Any], view: ItemView) -> None:
+            self.sums.add(item, view)
+            totals.add(view)  # type: ignore[arg-type]  # the fields usage totals read
+
+        items.scan(add)  # in dataset order: the figures aggregate_scores gives
         self.summed_from = "scan"
-        return None
+        return totals
 
     def _partials(self) -> list[dict[str, Any]] | None:
         """The sums of every xdist worker, or ``None`` (a single process, or a worker's missing)."""

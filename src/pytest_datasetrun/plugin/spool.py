@@ -112,8 +112,7 @@ class SpooledItems:
         self.overrides = overrides
         self.row_payload = row_payload
         self._models: list[ItemResult] | None = None
-        self._views: list[ItemView] | None = None
-        #: The run's usage totals, when they were summed as the rows finished (no price table).
+        #: The run's usage totals (without a price table), summed with its counts.
         self.totals: UsageTotals | None = None
 
     def __len__(self) -> int:
@@ -143,21 +142,11 @@ class SpooledItems:
         for payload in self.payloads():
             yield ItemResult.model_validate_json(payload)
 
-    def views(self) -> list[ItemView]:
-        """Light views of every item: what run totals (usage, latency) read, nothing more."""
-        if self._views is None:
-            self._views = [ItemView(loads(payload)) for payload in self.payloads()]
-        return self._views
-
     def scan(self, each: Callable[[dict[str, Any], ItemView], object]) -> None:
-        """Call ``each`` with every item's JSON object and light view, in order, keeping the views."""
-        views = []
+        """Call ``each`` with every item's JSON object and light view, in dataset order."""
         for payload in self.payloads():
             item = loads(payload)
-            view = ItemView(item)
-            each(item, view)
-            views.append(view)
-        self._views = views
+            each(item, ItemView(item))
 
     def load(self) -> list[ItemResult]:
         """Every item as a model, built once and kept (only for what needs them all at once)."""
