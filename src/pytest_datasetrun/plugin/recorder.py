@@ -35,7 +35,7 @@ from pytest_datasetrun.record.run import (
     RunRecord,
     new_run_id,
 )
-from pytest_datasetrun.store.environment import capture_environment
+from pytest_datasetrun.store.environment import GitState, capture_environment
 from pytest_datasetrun.store.itemsfile import loads
 
 __all__ = ("RunRecorder",)
@@ -48,6 +48,9 @@ class RunRecorder:
         self.started = datetime.now(timezone.utc)
         self.started_clock = time.perf_counter()
         self.run_id = new_run_id(self.started)
+        # Asked for now, read when the run is recorded: git status runs while the rows do.
+        self.git = GitState(self.config.rootpath)
+        self.config.add_cleanup(self.git.close)
         self.selected: list[str] | None = None
         self.results = ResultSpool(_spool_dir(ctx))
         self.sums = RunningAggregates()
@@ -239,7 +242,7 @@ class RunRecorder:
             target=target,
             scorers=scorers,
             options={**self.ctx.options.recorded(), **self.ctx.iteration.recorded()},
-            environment=capture_environment(self.config.rootpath, self._workers()),
+            environment=capture_environment(self.config.rootpath, self._workers(), self.git),
             counts=counts,
             aggregates=self.sums.aggregates(),
             repeats=self._repeats(items),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pytest_datasetrun.record.run import Environment
 
-__all__ = ("capture_environment", "plugin_version")
+__all__ = ("GitState", "capture_environment", "plugin_version")
 
 
 def plugin_version() -> str:
@@ -22,29 +22,83 @@ def plugin_version() -> str:
         return "0+unknown"
 
 
-def _git(root: Path, *args: str) -> str | None:
+_QUERIES = {
+    "commit": ("rev-parse", "HEAD"),
+    "branch": ("rev-parse", "--abbrev-ref", "HEAD"),
+    "status": ("status", "--porcelain", "--untracked-files=no"),
+}
+_TIMEOUT_S = 5.0
+
+
+class GitState:
+    """The git state of a directory, asked for in the background and read when it is needed.
+
+    The queries start at once (a ``git status`` of a large repository takes a while) and run
+    while the session does; :meth:`read` waits for what is still running (up to 5 s each).
+    The state is the one the run started from.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._running: dict[str, subprocess.Popen[str] | None] = {
+            name: _start(root, args) for name, args in _QUERIES.items()
+        }
+        self._answers: dict[str, str | None] | None = None
+
+    def read(self) -> dict[str, str | None]:
+        """Each query's output (``None`` where git failed, timed out or is not installed)."""
+        if self._answers is None:
+            self._answers = {name: _answer(proc) for name, proc in self._running.items()}
+            self._running.clear()
+        return self._answers
+
+    def close(self) -> None:
+        """Stop the queries nobody read (a session that recorded nothing)."""
+        for proc in self._running.values():
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self._running.clear()
+
+
+def _start(root: Path, args: tuple[str, ...]) -> subprocess.Popen[str] | None:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, timeout=5, check=False
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, ValueError):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
-def capture_environment(root: Path, workers: int) -> Environment:
-    """Collect the environment; git fields stay ``None`` outside a repository (CI variables fill in)."""
+def _answer(proc: subprocess.Popen[str] | None) -> str | None:
+    if proc is None:
+        return None
+    try:
+        out, _ = proc.communicate(timeout=_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    return out.strip() if proc.returncode == 0 else None
+
+
+def capture_environment(root: Path, workers: int, git: GitState | None = None) -> Environment:
+    """Collect the environment; git fields stay ``None`` outside a repository (CI variables fill in).
+
+    :param git: the git state asked for earlier (by default it is asked for now).
+    """
     import pytest
 
-    commit = (
-        _git(root, "rev-parse", "HEAD")
-        or os.environ.get("GITHUB_SHA")
-        or os.environ.get("CI_COMMIT_SHA")
-    )
-    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    answers = (git or GitState(root)).read()
+    commit = answers["commit"] or os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA")
+    branch = answers["branch"]
     if branch in (None, "HEAD"):
         branch = os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME") or branch
-    status = _git(root, "status", "--porcelain", "--untracked-files=no") if commit else None
+    status = answers["status"] if commit else None
     return Environment(
         git_commit=commit,
         git_dirty=None if status is None else bool(status),
