@@ -8,7 +8,10 @@ traceback or INTERNALERROR is printed, and that an earlier run in the store is l
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -220,6 +223,56 @@ def test_bad_dataset_file(project, case: Case) -> None:
     before = seed_store(project)
     result = project.run(f"--dataset={case.name}", "--target=echo", *case.args)
     assert_one_clear_error(project, result, case.expect, before)
+
+
+# Under xdist the controller loads the datasets once the workers have started (so that the load
+# does not hold them up); a bad file must still be one clean error, and no worker may be left.
+XDIST_CASES = ["mapped-expected-missing", "jsonl-same-id-as-int-and-string", "yaml-python-tag"]
+
+
+@pytest.mark.parametrize("name", XDIST_CASES)
+def test_bad_dataset_file_under_xdist(project, name: str) -> None:
+    case = CASES[name]
+    (project.path / case.name).write_bytes(case.data.encode("utf-8"))
+    before = seed_store(project)
+    result = project.run(f"--dataset={case.name}", "--target=echo", "-n", "2", *case.args)
+    assert_one_clear_error(project, result, case.expect, before)
+    output = result.stdout.str() + result.stderr.str()
+    assert "crashed" not in output and "worker" not in output.replace("2/2 workers", ""), output
+    assert _children_gone(), "child processes left running"
+
+
+def test_bad_row_scorer_under_xdist(project) -> None:
+    (project.path / "d.jsonl").write_text(
+        '{"input": "a"}\n{"input": "b", "scorers": ["exact_match>=2"]}\n', encoding="utf-8"
+    )
+    result = project.run("--dataset=d.jsonl", "--target=echo", "-n", "2")
+    assert_one_clear_error(project, result, ("d.jsonl, line 2, row 2, field 'scorers'",))
+    assert _children_gone()
+
+
+def _children_gone(within_s: float = 10.0) -> bool:
+    """Whether every child process has exited (a killed worker takes a moment to go)."""
+    deadline = time.monotonic() + within_s
+    while _children():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _children() -> list[str]:
+    """The live child processes of this process (Linux /proc; empty elsewhere)."""
+    me = str(os.getpid())
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200])
+    return found
 
 
 def seed_store(project) -> dict[str, bytes]:

@@ -35,7 +35,7 @@ def activate(config: pytest.Config) -> None:
     if not is_worker:
         # Validate on the controller (or only process) before any worker starts: one clean error.
         try:
-            _validate(ctx)
+            _validate(ctx, after_start=_load_after_start(config, ctx))
         except DatasetrunError as exc:
             raise pytest.UsageError(f"datasetrun: {exc}") from None
     if not is_worker:
@@ -84,8 +84,12 @@ def _check_rootdir(config: pytest.Config, datasets: tuple[Path, ...]) -> None:
         )
 
 
-def _validate(ctx: RunContext) -> None:
-    """Everything that can be checked before the target and scorers are known."""
+def _validate(ctx: RunContext, *, after_start: bool) -> None:
+    """Everything that can be checked before the target and scorers are known.
+
+    :param after_start: load the datasets once xdist has started its workers (:mod:`.lateload`)
+        instead of now.
+    """
     from pytest_datasetrun.engine.spec import parse_spec
 
     options = ctx.options
@@ -95,11 +99,17 @@ def _validate(ctx: RunContext) -> None:
         _validate_gates(options)
     except ConfigError as exc:
         raise ConfigError(_as_given(options, str(exc))) from None
-    for path in options.datasets:
-        dataset = ctx.dataset(path)
-        for warning in dataset.warnings:  # what an importer could not carry over
-            ctx.config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
-        _validate_specs(ctx, dataset)
+    if after_start:
+        from pytest_datasetrun.plugin.lateload import LoadAfterStart
+
+        def load() -> None:
+            for path in options.datasets:
+                _check_dataset(ctx, path)
+
+        ctx.config.pluginmanager.register(LoadAfterStart(ctx.config, load), "datasetrun-load")
+    else:
+        for path in options.datasets:
+            _check_dataset(ctx, path)
     iteration = ctx.iteration
     if iteration.budgets or iteration.prices_lines or iteration.prices_file:
         from pytest_datasetrun.analysis.costs import parse_prices
@@ -111,6 +121,20 @@ def _validate(ctx: RunContext) -> None:
         from pytest_datasetrun.store.runstore import open_store
 
         open_store(ctx.store_path).resolve(options.baseline)
+
+
+def _load_after_start(config: pytest.Config, ctx: RunContext) -> bool:
+    """On an xdist controller, unless a replayed run is checked against the datasets now."""
+    from pytest_datasetrun.plugin.xdisthooks import is_xdist_controller
+
+    return is_xdist_controller(config) and ctx.iteration.replay is None
+
+
+def _check_dataset(ctx: RunContext, path: Path) -> None:
+    dataset = ctx.dataset(path)
+    for warning in dataset.warnings:  # what an importer could not carry over
+        ctx.config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
+    _validate_specs(ctx, dataset)
 
 
 def _validate_gates(options: Options) -> None:
