@@ -117,6 +117,15 @@ def test_ids_are_made_safe_and_raw_ids_kept(project, qa, mode):
     assert [i.item_id for i in project.last_run().items][:2] == ["what is [2+2]?", "a::b c"]
 
 
+def test_collect_only_under_xdist_lists_the_rows(project, qa):
+    """xdist stays out of --collect-only, so the controller collects the rows itself."""
+    qa()
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "--collect-only", "-q", "-n", "2")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["qa.jsonl::q1", "qa.jsonl::q2", "qa.jsonl::q3", "qa.jsonl::q4"])
+    assert project.calls() == [] and project.runs() == []
+
+
 def test_rows_without_id_keep_their_id_when_rows_move(project, qa):
     qa([{"input": "one"}, {"input": "two"}])
     first = project.run("--dataset=qa.jsonl", "--target=echo", "--collect-only", "-q").stdout.lines[

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +9,25 @@ import pytest
 
 from pytest_datasetrun.errors import ConfigError, DatasetrunError
 from pytest_datasetrun.plugin.context import RunContext
-from pytest_datasetrun.plugin.keys import context_key, emitting_key, outcome_key
-from pytest_datasetrun.plugin.nodes import DatasetCase, DatasetFile
+from pytest_datasetrun.plugin.keys import context_key
 from pytest_datasetrun.plugin.options import Options, read_options
-from pytest_datasetrun.plugin.prefetch import make_scheduler
-from pytest_datasetrun.plugin.reporting import RowReporting, annotate_row, tag_scorer_report
+from pytest_datasetrun.plugin.reporting import RowReporting
 from pytest_datasetrun.plugin.signals import install_stop_signals
+from pytest_datasetrun.plugin.xdisthooks import distributes_rows
 
-__all__ = ("activate", "ItemHooks")
-
-_FREEZE_EVERY = 1000
+__all__ = ("activate",)
 
 
 def activate(config: pytest.Config) -> None:
     options = read_options(config)
     ctx = RunContext(config, options)
-    ctx.scheduler = make_scheduler(ctx)
     is_worker = hasattr(config, "workerinput")
+    # An xdist controller collects and runs no row: no scheduler, no item hooks, no engine.
+    runs_rows = is_worker or not distributes_rows(config)
+    if runs_rows:
+        from pytest_datasetrun.plugin.prefetch import make_scheduler
+
+        ctx.scheduler = make_scheduler(ctx)
     from pytest_datasetrun.plugin.iterate import read_iteration_options
     from pytest_datasetrun.plugin.sources import prepare_sources
 
@@ -45,7 +45,10 @@ def activate(config: pytest.Config) -> None:
     config.add_cleanup(ctx.close)
     install_stop_signals(config)
     _add_dataset_args(config, options.datasets)
-    config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
+    if runs_rows:
+        from pytest_datasetrun.plugin.itemhooks import ItemHooks
+
+        config.pluginmanager.register(ItemHooks(ctx), "datasetrun-items")
     config.pluginmanager.register(RowReporting(config), "datasetrun-reporting")
     if not is_worker:
         from pytest_datasetrun.plugin.progress import maybe_register
@@ -125,9 +128,7 @@ def _validate(ctx: RunContext, *, after_start: bool) -> None:
 
 def _load_after_start(config: pytest.Config, ctx: RunContext) -> bool:
     """On an xdist controller, unless a replayed run is checked against the datasets now."""
-    from pytest_datasetrun.plugin.xdisthooks import is_xdist_controller
-
-    return is_xdist_controller(config) and ctx.iteration.replay is None
+    return distributes_rows(config) and ctx.iteration.replay is None
 
 
 def _check_dataset(ctx: RunContext, path: Path) -> None:
@@ -190,89 +191,3 @@ def _add_dataset_args(config: pytest.Config, datasets: tuple[Path, ...]) -> None
     config.args.extend(
         str(p) for p in datasets if not any(p == c or c in p.parents for c in covered)
     )
-
-
-def _process_ends_with_session(config: pytest.Config) -> bool:
-    """True for an xdist worker or the ``pytest`` command itself, whose process exits next.
-
-    Unfreezing there would only make the interpreter's final collection rescan every object
-    (a second per 10,000 rows); a pytest run inside another program (pytester, a notebook)
-    unfreezes, so that its objects can be collected afterwards.
-    """
-    return hasattr(config, "workerinput") or tuple(config.invocation_params.args) == tuple(
-        sys.argv[1:]
-    )
-
-
-class ItemHooks:
-    """Collection and reporting hooks active in every process of a dataset run."""
-
-    def __init__(self, ctx: RunContext) -> None:
-        self.ctx = ctx
-        self.paths = set(ctx.options.datasets)
-        self.names = {path.name for path in self.paths}
-        self.meta_sent: set[str] = set()
-        self.reported = 0
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # The collected tree, and the results as they accumulate, live for the whole session:
-        # moving them out of the garbage collector's generations stops every full collection
-        # from rescanning them (see benchmarks/RESULTS.md).
-        gc.freeze()
-        if not _process_ends_with_session(self.ctx.config):
-            self.ctx.config.add_cleanup(gc.unfreeze)
-
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
-        # Called for every file pytest visits: resolve (a syscall) only a file with a dataset's name.
-        if file_path.name in self.names and (
-            file_path in self.paths or file_path.resolve() in self.paths
-        ):
-            return DatasetFile.from_parent(parent, path=file_path)
-        return None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collect_directory(self, path: Path, parent: pytest.Collector) -> Any:
-        # A Hugging Face save_to_disk folder given as a dataset is one dataset, not a directory.
-        if path.name in self.names and path in self.paths:
-            return DatasetFile.from_parent(parent, path=path)
-        return None
-
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        self.ctx.scheduler.release(nodeid)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        report = yield
-        if call.when == "call" and isinstance(item, DatasetCase):
-            if item.stash.get(emitting_key, False):
-                tag_scorer_report(report)
-                return report
-            outcome = item.stash.get(outcome_key, None)
-            if outcome is not None:
-                annotate_row(item, report, outcome.result)
-                report.datasetrun = outcome.result.payload()
-                del item.stash[outcome_key]  # the payload is all that is kept
-                self.reported += 1
-                if self.reported % _FREEZE_EVERY == 0:
-                    gc.freeze()
-                key = str(item.path)
-                if key not in self.meta_sent:
-                    self.meta_sent.add(key)
-                    report.datasetrun_meta = self._meta(item)
-        return report
-
-    def _meta(self, item: DatasetCase) -> dict[str, Any]:
-        from pytest_datasetrun.plugin.partials import scorer_entries
-
-        target = self.ctx.target
-        engine = self.ctx.engine(Path(item.path))
-        return {
-            "dataset": str(item.path),
-            "target": {
-                "id": target.id,
-                "name": target.name,
-                "kind": target.kind,
-                "version": target.version,
-            },
-            "scorers": scorer_entries(engine),
-        }

@@ -5,19 +5,22 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from pytest_datasetrun.data.dataset import Dataset, DatasetItem, load_dataset
-from pytest_datasetrun.engine.concurrency import LoopThread
-from pytest_datasetrun.engine.registry import Registry
-from pytest_datasetrun.engine.runner import Engine, Settings
-from pytest_datasetrun.engine.scorer import Scorer
-from pytest_datasetrun.engine.spec import SpecList
-from pytest_datasetrun.engine.targets import Target
 from pytest_datasetrun.errors import ConfigError
 from pytest_datasetrun.plugin.options import Options
+
+if TYPE_CHECKING:
+    # Imported where they are used: an xdist controller runs no row and never needs the engine,
+    # and its datasets are loaded only once the workers have started (plugin.lateload).
+    from pytest_datasetrun.data.dataset import Dataset, DatasetItem
+    from pytest_datasetrun.engine.concurrency import LoopThread
+    from pytest_datasetrun.engine.registry import Registry
+    from pytest_datasetrun.engine.runner import Engine
+    from pytest_datasetrun.engine.scorer import Scorer
+    from pytest_datasetrun.engine.targets import Target
 
 __all__ = ("RunContext", "display_path")
 
@@ -57,7 +60,7 @@ class RunContext:
     def __init__(self, config: pytest.Config, options: Options) -> None:
         self.config = config
         self.options = options
-        self.loop = LoopThread()
+        self._loop: LoopThread | None = None
         self._datasets: dict[Path, Dataset] = {}
         self._registry: Registry | None = None
         self._target: Target | None = None
@@ -75,9 +78,20 @@ class RunContext:
         self.replay: Any = None
         self.replay_changed: list[str] = []
 
+    @property
+    def loop(self) -> LoopThread:
+        """The process's asyncio loop thread (made on first use; it starts its thread then too)."""
+        if self._loop is None:
+            from pytest_datasetrun.engine.concurrency import LoopThread
+
+            self._loop = LoopThread()
+        return self._loop
+
     def dataset(self, path: Path) -> Dataset:
         """Load (once per process) and validate a dataset file."""
         if path not in self._datasets:
+            from pytest_datasetrun.data.dataset import load_dataset
+
             self._datasets[path] = load_dataset(
                 path,
                 display=display_path(self.config, path),
@@ -93,6 +107,8 @@ class RunContext:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
+            from pytest_datasetrun.engine.registry import Registry
+
             hook = self.config.hook
             self._registry = Registry.discover(
                 self.config.pluginmanager.get_plugins(),
@@ -121,6 +137,8 @@ class RunContext:
     def engine(self, path: Path) -> Engine:
         """The engine for one dataset: target + (target, dataset file, command line/ini) scorers."""
         if path not in self._engines:
+            from pytest_datasetrun.engine.runner import Engine, Settings
+
             dataset = self.dataset(path)
             scorers = self._scorers(dataset)
             settings = Settings(
@@ -144,6 +162,8 @@ class RunContext:
         return self._engines[path]
 
     def _scorers(self, dataset: Dataset) -> list[Scorer]:
+        from pytest_datasetrun.engine.spec import SpecList
+
         shown = display_path(self.config, Path(dataset.path))
         return self.registry.resolve_scorers(
             [
@@ -192,7 +212,8 @@ class RunContext:
     def close(self) -> None:
         self.engine_cancel()
         self.scheduler.close()
-        self.loop.close()
+        if self._loop is not None:
+            self._loop.close()
         if self.cache is not None:
             self.cache.close()
 

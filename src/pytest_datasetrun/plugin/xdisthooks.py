@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 import pytest
 
-__all__ = ("WorkerListener", "XdistHooks", "is_xdist_controller")
+__all__ = ("WorkerListener", "XdistHooks", "distributes_rows", "is_xdist_controller")
 
 
 class WorkerListener(Protocol):
@@ -60,3 +60,11 @@ def is_xdist_controller(config: pytest.Config) -> bool:
         getattr(config.option, "dist", "no") != "no"
         and getattr(config.option, "numprocesses", None)
     )
+
+
+def distributes_rows(config: pytest.Config) -> bool:
+    """Whether this process hands every row to xdist workers (and collects and runs none itself).
+
+    Not with ``--collect-only``: xdist then stays out of the way and this process collects.
+    """
+    return is_xdist_controller(config) and not config.getoption("collectonly", False)
