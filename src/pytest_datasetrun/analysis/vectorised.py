@@ -4,7 +4,7 @@ Used when numpy is importable (the ``semantic`` extra installs it; nothing requi
 function returns what its pure-Python loop in :mod:`pytest_datasetrun.analysis.resampling`
 returns for the same ``random.Random`` state, and leaves the generator in the same state: the
 random numbers are taken from the same Mersenne Twister words in the same order, and the sums
-add the same floats left to right (``numpy.cumsum``), as ``sum`` does up to Python 3.11 (3.12's
+add the same floats left to right (a reduction down the rows), as ``sum`` does up to Python 3.11 (3.12's
 ``sum`` compensates rounding, so there the last bit of a sum may differ). Without numpy the
 functions return ``None`` and the caller runs its own loop.
 """
@@ -41,9 +41,9 @@ def flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> 
     """As :func:`~pytest_datasetrun.analysis.resampling.sign_flip_sums`, or ``None``.
 
     Byte ``j`` of a resample's random bytes picks items ``8j .. 8j + 7`` (bit ``k``: item
-    ``8j + k``); each byte's items are added in bit order from 0.0 (what the loop's subset-sum
-    table holds: adding 0.0 for an unpicked item changes nothing), then the bytes' sums left to
-    right.
+    ``8j + k``); row ``j`` of a table holds the sum of each of the 256 subsets of those items,
+    added in bit order from 0.0 (what the loop's subset-sum table holds: adding 0.0 for an
+    unpicked item changes nothing), and the bytes' sums are added left to right.
     """
     np = numpy_module()
     if np is None:
@@ -51,17 +51,18 @@ def flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> 
     count = -(-len(magnitudes) // 8)
     values = np.zeros(count * 8)
     values[: len(magnitudes)] = magnitudes
-    by_bit = values.reshape(count, 8).T.copy()  # row k: item 8j + k of every byte j
+    tables = np.zeros((count, 256))
+    masks = np.arange(256)
+    for bit, bit_values in enumerate(values.reshape(count, 8).T):  # item 8j + bit of byte j
+        tables += np.outer(bit_values, (masks >> bit) & 1)
+    offsets = (np.arange(count) * 256)[:, np.newaxis]  # row j of the flattened tables
     sums: list[float] = []
     batch = max(1, _BATCH // count)
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
         raw = b"".join([rng.randbytes(count) for _ in range(size)])  # one call per resample
-        picks = np.frombuffer(raw, dtype=np.uint8).reshape(size, count)
-        chunks = np.zeros((size, count))
-        for bit, bit_values in enumerate(by_bit):
-            chunks += ((picks >> bit) & 1) * bit_values
-        sums.extend(_left_to_right(chunks))
+        picks = np.frombuffer(raw, dtype=np.uint8).reshape(size, count).T + offsets
+        sums.extend(_down_columns(tables.ravel()[picks]))
     return sums
 
 
@@ -71,7 +72,8 @@ def choice_sums(
     """As :func:`~pytest_datasetrun.analysis.resampling.resampled_sums`, or ``None``.
 
     ``rng.choices(range(n), k=n)`` takes ``floor(random() * n)`` for each position, and each
-    ``random()`` two 32-bit words: ``getrandbits(64 * n)`` hands over the same words in order.
+    ``random()`` two 32-bit words: one ``getrandbits(64 * n * size)`` hands over the words of
+    ``size`` resamples in order (a whole number of words each, so none is cut).
     """
     np = numpy_module()
     if np is None:
@@ -82,23 +84,38 @@ def choice_sums(
     batch = max(1, _BATCH // n)
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
-        words = [rng.getrandbits(64 * n).to_bytes(8 * n, "little") for _ in range(size)]
-        positions = _positions(b"".join(words), size, n)
+        raw = rng.getrandbits(64 * n * size).to_bytes(8 * n * size, "little")
+        positions = _positions(raw, size, n)
         for column, column_sums in zip(data, sums, strict=True):
-            column_sums.extend(_left_to_right(column[positions]))
+            column_sums.extend(_down_columns(column[positions]))
     return sums
 
 
 def _positions(raw: bytes, size: int, n: int) -> Any:
-    """``floor(random() * n)`` for each pair of words: ``random()`` is ``(a >> 5, b >> 6)`` as
-    the 53-bit integer ``(a >> 5) * 2**26 + (b >> 6)`` over ``2**53`` (exact in float64)."""
-    pairs = np.frombuffer(raw, dtype="<u8").reshape(size, n)  # word a low, word b high
-    whole = (((pairs & 0xFFFFFFFF) >> 5) << 26) | (pairs >> 38)
-    uniform = whole.astype(np.float64) * _TWO_MINUS_53
-    return (uniform * float(n)).astype(np.intp)  # truncation is floor: every value is >= 0
+    """``floor(random() * n)`` for each pair of words, one resample per column (``n`` rows).
+
+    ``random()`` is ``((a >> 5) * 2**26 + (b >> 6)) / 2**53`` for the words ``a, b`` in order;
+    every step is exact in float64 up to the product with ``n``, rounded as Python rounds it.
+    """
+    words = np.frombuffer(raw, dtype="<u4").reshape(size, n, 2).transpose(1, 0, 2)
+    uniform = np.empty((n, size))
+    np.multiply(words[:, :, 0] >> 5, 67108864.0, out=uniform)  # 2**26
+    uniform += words[:, :, 1] >> 6
+    uniform *= _TWO_MINUS_53
+    uniform *= float(n)
+    return uniform.astype(np.intp)  # truncation is floor: every value is >= 0
 
 
-def _left_to_right(rows: Any) -> list[float]:
-    """Each row's sum, adding left to right from 0 (``sum`` up to Python 3.11)."""
-    result: list[float] = np.cumsum(rows, axis=1)[:, -1].tolist()
+def _down_columns(rows: Any) -> list[float]:
+    """Each column's sum, adding its rows top to bottom from 0 (``sum`` up to Python 3.11).
+
+    A reduction over the first axis of a C-ordered array adds row after row into the running
+    sums; numpy sums pairwise only along the contiguous axis, which a single column is, so one
+    column is accumulated instead.
+    """
+    rows = np.ascontiguousarray(rows)
+    if rows.shape[1] == 1:
+        result: list[float] = np.cumsum(rows[:, 0])[-1:].tolist()
+        return result
+    result = np.add.reduce(rows, axis=0).tolist()
     return result
