@@ -50,7 +50,7 @@ def test_bootstrap_batches_of_any_size_draw_what_the_loop_draws(
     assert fast_rng.getstate() == loop_rng.getstate()
 
 
-@pytest.mark.parametrize(("n", "batch_items"), [(17, 3), (100, 20), (1001, 300)])
+@pytest.mark.parametrize(("n", "batch_items"), [(17, 3), (32, 4), (100, 20), (1001, 300)])
 def test_sign_flip_batches_of_any_size_draw_what_the_loop_draws(
     np: object, n: int, batch_items: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,11 +58,12 @@ def flip_sums(magnitudes: list[float], n_resamples: int, rng: random.Random) -> 
     offsets = (np.arange(count) * 256)[:, np.newaxis]  # row j of the flattened tables
     sums: list[float] = []
     batch = max(1, _BATCH // count)
+    words = _Words(rng)
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
-        raw = b"".join([rng.randbytes(count) for _ in range(size)])  # one call per resample
-        picks = np.frombuffer(raw, dtype=np.uint8).reshape(size, count).T + offsets
+        picks = words.randbytes(count, size).T + offsets
         sums.extend(_down_columns(tables.ravel()[picks]))
+    words.hand_back()
     return sums
 
 
@@ -72,8 +73,7 @@ def choice_sums(
     """As :func:`~pytest_datasetrun.analysis.resampling.resampled_sums`, or ``None``.
 
     ``rng.choices(range(n), k=n)`` takes ``floor(random() * n)`` for each position, and each
-    ``random()`` two 32-bit words: one ``getrandbits(64 * n * size)`` hands over the words of
-    ``size`` resamples in order (a whole number of words each, so none is cut).
+    ``random()`` two 32-bit words.
     """
     np = numpy_module()
     if np is None:
@@ -82,28 +82,69 @@ def choice_sums(
     data = np.array(columns, dtype=np.float64)
     sums: list[list[float]] = [[] for _ in columns]
     batch = max(1, _BATCH // n)
+    words = _Words(rng)
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
-        raw = rng.getrandbits(64 * n * size).to_bytes(8 * n * size, "little")
-        positions = _positions(raw, size, n)
+        positions = _positions(words.take(2 * n * size), size, n)
         for column, column_sums in zip(data, sums, strict=True):
             column_sums.extend(_down_columns(column[positions]))
+    words.hand_back()
     return sums
 
 
-def _positions(raw: bytes, size: int, n: int) -> Any:
+def _positions(words: Any, size: int, n: int) -> Any:
     """``floor(random() * n)`` for each pair of words, one resample per column (``n`` rows).
 
-    ``random()`` is ``((a >> 5) * 2**26 + (b >> 6)) / 2**53`` for the words ``a, b`` in order;
-    every step is exact in float64 up to the product with ``n``, rounded as Python rounds it.
+    ``random()`` is ``whole / 2**53`` with ``whole = (a >> 5) * 2**26 + (b >> 6)`` for the words
+    ``a, b`` in order, exact in float64; ``whole * (n / 2**53)`` rounds as ``random() * n`` does
+    (the same real number: scaling by a power of two commutes with rounding).
     """
-    words = np.frombuffer(raw, dtype="<u4").reshape(size, n, 2).transpose(1, 0, 2)
-    uniform = np.empty((n, size))
-    np.multiply(words[:, :, 0] >> 5, 67108864.0, out=uniform)  # 2**26
-    uniform += words[:, :, 1] >> 6
-    uniform *= _TWO_MINUS_53
-    uniform *= float(n)
-    return uniform.astype(np.intp)  # truncation is floor: every value is >= 0
+    pairs = words.reshape(size, n, 2).transpose(1, 0, 2)
+    scaled = np.empty((n, size))
+    np.multiply(pairs[:, :, 0] >> 5, 67108864.0, out=scaled)  # 2**26
+    scaled += pairs[:, :, 1] >> 6
+    scaled *= n * _TWO_MINUS_53
+    return scaled.astype(np.intp)  # truncation is floor: every value is >= 0
+
+
+class _Words:
+    """The 32-bit words ``rng`` would draw next, from numpy's copy of its Mersenne Twister.
+
+    numpy's ``MT19937`` is the same generator as ``random.Random``'s: given the state, its
+    ``random_raw`` yields the words ``getrandbits`` would use, in order, without building a
+    Python integer; :meth:`hand_back` leaves ``rng`` at the state after the words taken.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._version, key, self._gauss = rng.getstate()
+        self._twister = np.random.MT19937(0)
+        self._twister.state = {
+            "bit_generator": "MT19937",
+            "state": {"key": np.array(key[:-1], dtype=np.uint32), "pos": key[-1]},
+        }
+
+    def take(self, count: int) -> Any:
+        """The next ``count`` words (as ``uint64``)."""
+        return self._twister.random_raw(count)
+
+    def randbytes(self, count: int, size: int) -> Any:
+        """``size`` rows of what ``rng.randbytes(count)`` returns, as ``uint8``.
+
+        That is ``getrandbits(8 * count)``: whole words, low first, and the top bits of the
+        last word when ``count`` is not a multiple of 4.
+        """
+        per = -(-count // 4)
+        rows = self.take(per * size).astype("<u4").reshape(size, per)
+        if count % 4:
+            rows[:, -1] >>= 32 - 8 * (count % 4)
+        return rows.view(np.uint8)[:, :count]
+
+    def hand_back(self) -> None:
+        """Set ``rng`` to the state after the words taken."""
+        state = self._twister.state["state"]
+        key = (*state["key"].tolist(), int(state["pos"]))
+        self._rng.setstate((self._version, key, self._gauss))
 
 
 def _down_columns(rows: Any) -> list[float]:
