@@ -182,10 +182,20 @@ def test_bootstrap_ci_covers_the_true_mean_about_95_percent_of_the_time() -> Non
 
 def test_binomial_draws_have_the_right_mean_and_variance() -> None:
     rng = random.Random(4)
-    draws = [resampling._binomial(rng, 50, 0.3) for _ in range(20_000)]
+    draws = [resampling._binomial(rng, 50, resampling._digits(0.3)) for _ in range(20_000)]
     assert statistics.fmean(draws) == pytest.approx(15.0, abs=0.1)
     assert statistics.pvariance(draws) == pytest.approx(10.5, rel=0.05)
-    assert {resampling._binomial(rng, 9, 0.0), resampling._binomial(rng, 9, 1.0)} == {0, 9}
+    assert resampling._binomial(rng, 9, resampling._digits(0.0)) == 0
+    assert resampling._binomial(rng, 9, resampling._digits(1.0 - 2.0**-53)) == 9
+
+
+def test_binary_digits_are_exact() -> None:
+    assert resampling._digits(0.0) == []
+    assert resampling._digits(0.625) == [True, False, True]
+    for p in (0.3, 1 / 3, 2.0**-40, 1.0 - 2.0**-53):
+        digits = resampling._digits(p)
+        assert digits[-1] is True
+        assert math.fsum(math.ldexp(1.0, -i) for i, d in enumerate(digits, 1) if d) == p
 
 
 def test_bootstrap_ci_is_deterministic_and_degenerate_for_constant_data() -> None:

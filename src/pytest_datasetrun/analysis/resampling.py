@@ -59,7 +59,8 @@ def multinomial_sums(
 ) -> list[float]:
     values, weights = [v for v, _ in counts], [c for _, c in counts]
     n = sum(weights)
-    draws = (_multinomial(rng, n, weights) for _ in range(n_resamples))
+    shares = _conditional_shares(weights)
+    draws = (_multinomial(rng, n, shares) for _ in range(n_resamples))
     return [math.fsum(map(float.__mul__, values, draw)) for draw in draws]
 
 
@@ -80,36 +81,54 @@ def resampled_sums(
     return sums
 
 
-def _multinomial(rng: random.Random, n: int, weights: list[int]) -> list[float]:
-    """Counts of ``n`` draws from categories weighted ``weights`` (conditional binomials)."""
-    remaining_weight = sum(weights)
-    draws: list[float] = []
+def _conditional_shares(weights: list[int]) -> list[list[bool]]:
+    """The binary digits of each category's share of the draws left (all but the last)."""
+    shares, remaining_weight = [], sum(weights)
     for weight in weights[:-1]:
-        count = _binomial(rng, n, weight / remaining_weight)
+        shares.append(_digits(weight / remaining_weight))
+        remaining_weight -= weight
+    return shares
+
+
+def _multinomial(rng: random.Random, n: int, shares: list[list[bool]]) -> list[float]:
+    """Counts of ``n`` draws from categories with these shares (conditional binomials)."""
+    draws: list[float] = []
+    for share in shares:
+        count = _binomial(rng, n, share)
         draws.append(float(count))
         n -= count
-        remaining_weight -= weight
     draws.append(float(n))
     return draws
 
 
-def _binomial(rng: random.Random, n: int, p: float) -> int:
+def _digits(p: float) -> list[bool]:
+    """The binary digits of ``0 <= p < 1`` after the point, up to the last 1 (exact)."""
+    digits = []
+    while p > 0.0:
+        p *= 2.0
+        digits.append(p >= 1.0)
+        if p >= 1.0:
+            p -= 1.0
+    return digits
+
+
+def _binomial(rng: random.Random, n: int, digits: list[bool]) -> int:
     """An exact Binomial(n, p) draw, comparing uniforms with ``p`` one binary digit at a time.
 
     A trial whose next random bit is below ``p``'s digit succeeds, above it fails, equal goes
     on; ``popcount`` decides all undecided trials at once, so it takes about ``log2(n) + 2``
-    rounds whatever ``p`` is.
+    rounds whatever ``p`` is. The digits are worked out once per category, not per draw.
     """
     getrandbits = rng.getrandbits
     successes = 0
-    while n and p > 0.0:
-        p *= 2.0
-        if p >= 1.0:  # the digit is 1: a 0 bit succeeds, a 1 bit goes on
-            p -= 1.0
+    for digit in digits:
+        if not n:
+            break
+        if digit:  # a 0 bit succeeds, a 1 bit goes on
             ones = getrandbits(n).bit_count()
             successes += n - ones
             n = ones
-        else:  # the digit is 0: a 1 bit fails, a 0 bit goes on
+        else:  # a 1 bit fails, a 0 bit goes on
             n -= getrandbits(n).bit_count()
     return successes
 
