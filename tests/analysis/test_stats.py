@@ -9,7 +9,7 @@ from itertools import product
 
 import pytest
 
-from pytest_datasetrun.analysis import resampling, stats
+from pytest_datasetrun.analysis import power, resampling, stats
 
 # Student (1908) sleep data as in R's ``sleep``: extra hours of sleep under two drugs, same
 # 10 patients. Differences drug 2 - drug 1. R's ``t.test(extra ~ group, paired = TRUE)``
@@ -297,3 +297,13 @@ def _exact_sign_flip_p(diffs: list[float]) -> float:
     for m in magnitudes:
         sums = sums + [s + m for s in sums]
     return sum(abs(total - 2 * s) >= observed - 1e-9 for s in sums) / len(sums)
+
+
+@pytest.mark.parametrize("n", [1, 7, 400, 4312])
+def test_beta_tail_terms_are_the_binomial_pmf(n: int) -> None:
+    rng = random.Random(n)
+    for x in [rng.random() for _ in range(20)] + [1e-300, 0.5, 1.0 - 2.0**-53]:
+        k = rng.randrange(n + 1)
+        terms = list(power._upper_terms(n, k, x))
+        want = [power._binom_pmf(n, j, x, 1.0 - x) for j in range(k, n + 1)]
+        assert sorted(t for t in terms if t) == sorted(t for t in want if t)

@@ -224,17 +224,29 @@ def _upper_terms(n: int, k: int, x: float) -> Iterator[float]:
 
     The terms fall away from the mode on both sides, so the walk outwards from it stops at the
     first 0.0: the ones left out are 0.0 too and change no sum (``fsum`` is exact), which saves
-    most of the work for thousands of pairs.
+    most of the work for thousands of pairs. Each term is :func:`_binom_pmf`'s, with the
+    logarithms that do not depend on ``j`` taken once.
     """
     q, centre = 1.0 - x, (n + 1) * x
     mode = min(n, max(k, int(centre)))
-    for j in range(mode, n + 1):
-        term = _binom_pmf(n, j, x, q)
+    if x <= 0.0 or q <= 0.0:
+        terms = (_binom_pmf(n, j, x, q) for j in range(mode, n + 1))
+        down = (_binom_pmf(n, j, x, q) for j in range(mode - 1, k - 1, -1))
+    else:
+        lgamma, whole, log_p, log_q = math.lgamma, math.lgamma(n + 1), math.log(x), math.log(q)
+        terms = (
+            math.exp(whole - lgamma(j + 1) - lgamma(n - j + 1) + j * log_p + (n - j) * log_q)
+            for j in range(mode, n + 1)
+        )
+        down = (
+            math.exp(whole - lgamma(j + 1) - lgamma(n - j + 1) + j * log_p + (n - j) * log_q)
+            for j in range(mode - 1, k - 1, -1)
+        )
+    for j, term in enumerate(terms, mode):
         if term == 0.0 and j > centre:
             break
         yield term
-    for j in range(mode - 1, k - 1, -1):
-        term = _binom_pmf(n, j, x, q)
+    for term in down:
         if term == 0.0:
             break
         yield term
