@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ __all__ = (
     "index_run",
     "items_path",
     "lists_run",
+    "clear_leftovers",
     "pending_path",
     "read_documents",
     "read_index",
@@ -86,6 +89,26 @@ def pending_path(store: Path) -> Path:
     behind is stale, and the next write removes it.
     """
     return store.parent / f"{store.stem}.items" / ".pending.tmp"
+
+
+#: A temporary file older than this is a killed write's: a live write's is seconds old.
+STALE_TMP_S = 3600.0
+
+
+def clear_leftovers(store: Path) -> None:
+    """Remove what writes killed halfway left (the lock is held): the pending items file, and
+    temporary copies of the index and of items files older than :data:`STALE_TMP_S`."""
+    pending_path(store).unlink(missing_ok=True)
+    cutoff = time.time() - STALE_TMP_S
+    patterns = (
+        (store.parent, f".{store.name}.*.tmp"),
+        (store.parent / f"{store.stem}.items", ".*.json.*.tmp"),
+    )
+    for folder, pattern in patterns:
+        for leftover in folder.glob(pattern):
+            with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
 
 @dataclass

@@ -19,6 +19,7 @@ from pytest_datasetrun.store.files import atomic_write, file_mode, locked, make_
 from pytest_datasetrun.store.index import (
     IndexFile,
     check_run_id,
+    clear_leftovers,
     index_run,
     items_path,
     lists_run,
@@ -99,7 +100,7 @@ def _write(
     file and the index are as they were, and no temporary file is left."""
     destination = items_path(target, summary["run_id"])
     pending = pending_path(target)
-    pending.unlink(missing_ok=True)  # a write killed halfway left it
+    clear_leftovers(target)  # what a write killed halfway left
     writer: ItemsWriter | None = None
     try:
         if isinstance(items, ItemsWriter):
@@ -186,7 +187,7 @@ def delete_runs(path: str | os.PathLike[str], run_ids: list[str]) -> int:
         index, reason = read_index(store)
         if reason or (index.raw is None and index.data is None):
             raise StoreError(f"run store {store} cannot be read: {reason or 'missing'}")
-        pending_path(store).unlink(missing_ok=True)  # a write killed halfway left it
+        clear_leftovers(store)  # what a write killed halfway left
         removed = remove_runs(store, index, doomed)
         for run_id in doomed:
             items_path(store, run_id).unlink(missing_ok=True)
