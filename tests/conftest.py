@@ -205,8 +205,15 @@ class Project:
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     # pytest-randomly (in the test extra) would shuffle and reseed every session started here;
     # tests/hardening/test_run_coexist.py turns it back on with `-p randomly`.
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    # LangSmith's plugin (with langchain-core) and Hypothesis's (test extra) cost ~1 s of CPU each
+    # in every new process, an xdist worker too, and take no part in these sessions:
+    # test_run_coexist.py runs beside both and test_tag_markers.py turns LangSmith's back on.
+    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(f"-p no:{name}" for name in UNINVOLVED_PLUGINS))
     return pytester
+
+
+# Installed plugins left out of the sessions started here unless a test turns one back on.
+UNINVOLVED_PLUGINS = ("randomly", "langsmith_plugin", "hypothesispytest")
 
 
 @pytest.fixture

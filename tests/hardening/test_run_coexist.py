@@ -105,6 +105,14 @@ def test_pytest_html(project, reference, kept, clean, mode):
     assert "qa.jsonl::r01" in html and "qa.jsonl::boom" in html
 
 
+def test_langsmith_and_hypothesis_plugins(project, reference, kept, clean, mode):
+    # Installed with the frameworks and test extras; tests/conftest.py leaves them out elsewhere.
+    out = run_beside(project, reference, kept, clean, "-p", "langsmith_plugin",
+                     "-p", "hypothesispytest", "--hypothesis-show-statistics", *mode)  # fmt: skip
+    plugins = next(line for line in out.splitlines() if line.startswith("plugins:"))
+    assert "langsmith-" in plugins and "hypothesis-" in plugins
+
+
 def test_junitxml_has_one_testcase_per_row(project, reference, kept, clean, mode):
     run_beside(project, reference, kept, clean, "--junitxml=junit.xml", *mode)
     cases = ET.parse(project.path / "junit.xml").getroot().iter("testcase")

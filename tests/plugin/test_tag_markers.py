@@ -32,8 +32,9 @@ def test_a_tag_named_like_a_plugins_marker_does_not_steer_the_row(tagged, mode):
     # pytest-rerunfailures (its "flaky" marker re-runs a failed test), pytest-timeout and
     # LangSmith's plugin are installed with the test extra: their markers are registered.
     result = tagged.run(
-        "--dataset=qa.jsonl", "--target=echo", "-p", "rerunfailures", "--strict-markers", *mode
-    )
+        "--dataset=qa.jsonl", "--target=echo", "-p", "rerunfailures", "-p", "langsmith_plugin",
+        "--strict-markers", *mode,
+    )  # fmt: skip
     calls = [c for c in tagged.calls() if c == "raise-once"]
     assert calls == ["raise-once"]  # run once: not re-run as a "flaky" test
     assert "RERUN" not in result.stdout.str()
