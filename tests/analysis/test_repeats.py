@@ -47,8 +47,21 @@ _PASSING = {
 }
 
 
-@pytest.mark.parametrize("reports", ["failed", "all", "none"])
-@pytest.mark.parametrize("policy", list(_PASSING))
+# Every policy under every report mode in one process; under -n 2 (the rows run on workers, the
+# controller gets their reports) every policy and every mode once, "failed" and "all" each beside
+# a policy that passes a row with failing attempts.
+_XDIST = [("majority", "all"), ("any", "failed"), ("rate:0.5", "all"), ("all", "none")]
+_CASES = [
+    pytest.param([], policy, reports, id=f"serial-{policy}-{reports}")
+    for policy in _PASSING
+    for reports in ("failed", "all", "none")
+] + [
+    pytest.param(["-n", "2"], policy, reports, id=f"xdist-{policy}-{reports}")
+    for policy, reports in _XDIST
+]
+
+
+@pytest.mark.parametrize(("mode", "policy", "reports"), _CASES)
 def test_repeat_policy_decides_under_every_scorer_report_mode(project, qa, mode, policy, reports):
     """Issue 10.1: a failing per-scorer subtest report never overrides the repeat policy."""
     passed = _PASSING[policy]
