@@ -235,43 +235,47 @@ def test_bad_dataset_file_under_xdist(project, name: str) -> None:
     case = CASES[name]
     (project.path / case.name).write_bytes(case.data.encode("utf-8"))
     before = seed_store(project)
+    older = _children()
     result = project.run(f"--dataset={case.name}", "--target=echo", "-n", "2", *case.args)
     assert_one_clear_error(project, result, case.expect, before)
     output = result.stdout.str() + result.stderr.str()
     assert "crashed" not in output and "worker" not in output.replace("2/2 workers", ""), output
-    assert _children_gone(), "child processes left running"
+    assert _children_gone(older) == {}, "child processes left running"
 
 
 def test_bad_row_scorer_under_xdist(project) -> None:
     (project.path / "d.jsonl").write_text(
         '{"input": "a"}\n{"input": "b", "scorers": ["exact_match>=2"]}\n', encoding="utf-8"
     )
+    older = _children()
     result = project.run("--dataset=d.jsonl", "--target=echo", "-n", "2")
     assert_one_clear_error(project, result, ("d.jsonl, line 2, row 2, field 'scorers'",))
-    assert _children_gone()
+    assert _children_gone(older) == {}, "child processes left running"
 
 
-def _children_gone(within_s: float = 10.0) -> bool:
-    """Whether every child process has exited (a killed worker takes a moment to go)."""
+def _children_gone(older: dict[str, str], within_s: float = 10.0) -> dict[str, str]:
+    """The child processes started since ``older`` still running after ``within_s`` (a killed
+    worker takes a moment to go); a child the test process had before is not the session's."""
     deadline = time.monotonic() + within_s
-    while _children():
+    while left := {pid: cmd for pid, cmd in _children().items() if pid not in older}:
         if time.monotonic() > deadline:
-            return False
+            return left
         time.sleep(0.05)
-    return True
+    return {}
 
 
-def _children() -> list[str]:
-    """The live child processes of this process (Linux /proc; empty elsewhere)."""
+def _children() -> dict[str, str]:
+    """The live child processes of this process by pid (Linux /proc; empty elsewhere)."""
     me = str(os.getpid())
-    found = []
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[1] == me and fields[0] != "Z":
+                cmdline = (stat.parent / "cmdline").read_bytes()
+                found[stat.parent.name] = cmdline.replace(b"\0", b" ").decode()[:200]
         except OSError:
             continue
-        if fields[1] == me and fields[0] != "Z":
-            found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200])
     return found
 
 
