@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,6 +251,40 @@ def test_bad_row_scorer_under_xdist(project) -> None:
     older = _children()
     result = project.run("--dataset=d.jsonl", "--target=echo", "-n", "2")
     assert_one_clear_error(project, result, ("d.jsonl, line 2, row 2, field 'scorers'",))
+    assert _children_gone(older) == {}, "child processes left running"
+
+
+def test_unexpected_error_in_the_controllers_load_stops_the_workers(project, qa) -> None:
+    """Not a bad dataset but a bug (or Ctrl-C) while the controller loads: no worker outlives it."""
+    qa()
+    conftest = project.path / "conftest.py"
+    conftest.write_text(
+        conftest.read_text(encoding="utf-8")
+        + textwrap.dedent(
+            """
+
+            def pytest_configure(config):
+                if hasattr(config, "workerinput"):
+                    return
+                # The loader the controller's run context imports when it loads a dataset.
+                from pytest_datasetrun.data import dataset
+
+                original = dataset.load_dataset
+
+                def broken(*args, **kwargs):
+                    raise ValueError("an importer's bug")
+
+                dataset.load_dataset = broken
+                config.add_cleanup(lambda: setattr(dataset, "load_dataset", original))
+            """
+        ),
+        encoding="utf-8",
+    )
+    older = _children()
+    result = project.run("--dataset=qa.jsonl", "--target=echo", "-n", "2")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR, result.stdout.str()
+    output = result.stdout.str() + result.stderr.str()
+    assert "an importer's bug" in output and "node down" not in output, output
     assert _children_gone(older) == {}, "child processes left running"
 
 

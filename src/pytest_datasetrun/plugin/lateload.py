@@ -38,6 +38,9 @@ class LoadAfterStart:
         except DatasetrunError as exc:
             _stop_workers(self.config)
             raise pytest.UsageError(f"datasetrun: {exc}") from None
+        except BaseException:  # a bug, Ctrl-C, a warning made an error: no worker may outlive it
+            _stop_workers(self.config)
+            raise
         return result
 
 
