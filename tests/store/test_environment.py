@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -86,7 +87,18 @@ def test_close_stops_queries_nobody_read(repo: Path) -> None:
     running = [proc for proc in state._running.values() if proc is not None]
     state.close()
     assert running and all(proc.returncode is not None for proc in running)
+    assert all(proc.stdout is not None and proc.stdout.closed for proc in running)
     state.close()  # twice is fine
+
+
+def test_status_takes_no_index_lock(repo: Path) -> None:
+    """A plain git status rewrites the index when file times changed (holding index.lock)."""
+    index = repo / ".git" / "index"
+    later = (repo / "a.txt").stat().st_mtime + 10
+    os.utime(repo / "a.txt", (later, later))
+    before = index.read_bytes()
+    assert capture_environment(repo, 0).git_dirty is False
+    assert index.read_bytes() == before
 
 
 def test_session_records_the_state_it_started_from(project, qa) -> None:

@@ -35,7 +35,9 @@ class GitState:
 
     The queries start at once (a ``git status`` of a large repository takes a while) and run
     while the session does; :meth:`read` waits for what is still running (up to 5 s each).
-    The state is the one the run started from.
+    The state is the one the run started from. ``git status`` runs without optional locks
+    (``GIT_OPTIONAL_LOCKS=0``): it never holds ``.git/index.lock``, so a target or test that
+    runs git meanwhile is not refused, and stopping it leaves no stale lock behind.
     """
 
     def __init__(self, root: Path) -> None:
@@ -52,11 +54,15 @@ class GitState:
         return self._answers
 
     def close(self) -> None:
-        """Stop the queries nobody read (a session that recorded nothing)."""
+        """Stop the queries nobody read (a session that recorded nothing) and close their pipes."""
         for proc in self._running.values():
-            if proc is not None and proc.poll() is None:
+            if proc is None:
+                continue
+            if proc.poll() is None:
                 proc.kill()
-                proc.wait()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
         self._running.clear()
 
 
@@ -69,6 +75,7 @@ def _start(root: Path, args: tuple[str, ...]) -> subprocess.Popen[str] | None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
         )
     except (OSError, ValueError):
         return None
