@@ -13,9 +13,9 @@ from pytest_datasetrun.store.index import STALE_TMP_S
 from pytest_datasetrun.store.runstore import delete_runs, open_store, write_run
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    path = tmp_path / "db" / "runs.json"
+@pytest.fixture(params=["runs.json", "runs[ci].json"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    path = tmp_path / "db" / request.param
     write_run(path, make_record(2, minute=0, tag="aaaaaa"))
     return path
 

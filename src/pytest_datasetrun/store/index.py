@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import time
@@ -101,7 +102,7 @@ def clear_leftovers(store: Path) -> None:
     pending_path(store).unlink(missing_ok=True)
     cutoff = time.time() - STALE_TMP_S
     patterns = (
-        (store.parent, f".{store.name}.*.tmp"),
+        (store.parent, f".{glob.escape(store.name)}.*.tmp"),
         (store.parent / f"{store.stem}.items", ".*.json.*.tmp"),
     )
     for folder, pattern in patterns:
