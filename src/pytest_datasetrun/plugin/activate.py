@@ -33,7 +33,8 @@ def activate(config: pytest.Config) -> None:
 
     ctx.iteration = read_iteration_options(config)
     if not is_worker:
-        # Validate on the controller (or only process) before any worker starts: one clean error.
+        # Validate on the controller (or only process) before any row runs: one clean error
+        # (an xdist controller checks its datasets once the workers are starting: lateload).
         try:
             _validate(ctx, after_start=_load_after_start(config, ctx))
         except DatasetrunError as exc:

@@ -20,7 +20,7 @@ import gc
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +29,7 @@ try:  # the ``fast`` extra
 except ImportError:  # pragma: no cover - exercised when orjson is not installed
     orjson = None  # type: ignore[assignment]
 
-__all__ = ("ItemsWriter", "dumps", "fsync_dir", "iter_items_file", "loads", "write_items_file")
+__all__ = ("ItemsWriter", "dumps", "fsync_dir", "iter_items_file", "loads")
 
 _BUFFER = 1 << 20
 
@@ -120,14 +120,6 @@ class ItemsWriter:
     def __exit__(self, *exc: object) -> None:
         if exc[0] is not None:
             self.discard()
-
-
-def write_items_file(path: Path, payloads: Iterable[bytes | str], mode: int = 0o644) -> Path:
-    """Write every payload (one item's one-line JSON each) to ``path``, atomically."""
-    with ItemsWriter(path) as writer:
-        for payload in payloads:
-            writer.append(payload)
-        return writer.commit(mode=mode)
 
 
 def iter_items_file(path: Path) -> Iterator[dict[str, Any]]:
