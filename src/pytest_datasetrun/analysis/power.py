@@ -230,23 +230,23 @@ def _upper_terms(n: int, k: int, x: float) -> Iterator[float]:
     q, centre = 1.0 - x, (n + 1) * x
     mode = min(n, max(k, int(centre)))
     if x <= 0.0 or q <= 0.0:
-        terms = (_binom_pmf(n, j, x, q) for j in range(mode, n + 1))
-        down = (_binom_pmf(n, j, x, q) for j in range(mode - 1, k - 1, -1))
+
+        def pmf(j: int) -> float:
+            return _binom_pmf(n, j, x, q)
+
     else:
         lgamma, whole, log_p, log_q = math.lgamma, math.lgamma(n + 1), math.log(x), math.log(q)
-        terms = (
-            math.exp(whole - lgamma(j + 1) - lgamma(n - j + 1) + j * log_p + (n - j) * log_q)
-            for j in range(mode, n + 1)
-        )
-        down = (
-            math.exp(whole - lgamma(j + 1) - lgamma(n - j + 1) + j * log_p + (n - j) * log_q)
-            for j in range(mode - 1, k - 1, -1)
-        )
-    for j, term in enumerate(terms, mode):
+
+        def pmf(j: int) -> float:
+            return math.exp(whole - lgamma(j + 1) - lgamma(n - j + 1) + j * log_p + (n - j) * log_q)
+
+    for j in range(mode, n + 1):
+        term = pmf(j)
         if term == 0.0 and j > centre:
             break
         yield term
-    for term in down:
+    for j in range(mode - 1, k - 1, -1):
+        term = pmf(j)
         if term == 0.0:
             break
         yield term
