@@ -6,6 +6,7 @@ import errno
 import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.store.test_store import make_record
@@ -70,20 +71,30 @@ def _full_disk_at(target: Path, real_replace=os.replace):  # noqa: ANN001, ANN20
     return replace
 
 
-@pytest.mark.parametrize("layout", ["lined", "tinydb"])
-def test_a_failed_index_write_keeps_the_run_being_replaced(
-    store: Path, monkeypatch: pytest.MonkeyPatch, layout: str
-) -> None:
+def _failed_replace(
+    store: Path, monkeypatch: pytest.MonkeyPatch, layout: str, fault: tuple[str, Any], match: str
+) -> RunRecord:
+    """Replace :func:`_old_and_new`'s stored run while ``os.<name>`` is ``fake`` (``fault``):
+    the write must fail with ``match`` and leave every file of the store byte for byte."""
     old, new = _old_and_new()
     _seed(store, layout, old)
     before, old_items = _files(store), _items(store, old.run_id)
-    monkeypatch.setattr(os, "replace", _full_disk_at(store))
-    with pytest.raises(StoreError, match="No space left on device"):
+    monkeypatch.setattr(os, *fault)
+    with pytest.raises(StoreError, match=match):
         write_run(store, new)
     monkeypatch.undo()
     assert _files(store) == before  # index, old items file: byte for byte; no temp file
     assert _items(store, old.run_id) == old_items
-    assert open_store(store).get(old.run_id).name == "nightly"
+    return new
+
+
+@pytest.mark.parametrize("layout", ["lined", "tinydb"])
+def test_a_failed_index_write_keeps_the_run_being_replaced(
+    store: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    fault = ("replace", _full_disk_at(store))
+    new = _failed_replace(store, monkeypatch, layout, fault, "No space left on device")
+    assert open_store(store).get(new.run_id).name == "nightly"
     write_run(store, new)  # the disk has room again
     assert len(open_store(store).get(new.run_id).items) == 4
 
@@ -92,9 +103,6 @@ def test_a_failed_index_write_keeps_the_run_being_replaced(
 def test_a_failed_index_fsync_keeps_the_run_being_replaced(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old, new = _old_and_new()
-    _seed(store, "lined", old)
-    before, old_items = _files(store), _items(store, old.run_id)
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
@@ -102,27 +110,16 @@ def test_a_failed_index_fsync_keeps_the_run_being_replaced(
             raise OSError(errno.EIO, "simulated fsync error")  # the index's temporary file
         real_fsync(fd)
 
-    monkeypatch.setattr(os, "fsync", fsync)
-    with pytest.raises(StoreError, match="simulated fsync error"):
-        write_run(store, new)
-    monkeypatch.undo()
-    assert _files(store) == before
-    assert _items(store, old.run_id) == old_items
+    _failed_replace(store, monkeypatch, "lined", ("fsync", fsync), "simulated fsync error")
 
 
 def test_a_failed_items_rename_puts_the_old_index_back(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The index names the new run, then the new items file cannot take the old one's place."""
-    old, new = _old_and_new()
-    _seed(store, "lined", old)
-    before, old_items = _files(store), _items(store, old.run_id)
-    monkeypatch.setattr(os, "replace", _full_disk_at(items_path(store, old.run_id)))
-    with pytest.raises(StoreError, match="No space left on device"):
-        write_run(store, new)
-    monkeypatch.undo()
-    assert _files(store) == before
-    assert _items(store, old.run_id) == old_items
+    _, new = _old_and_new()
+    fault = ("replace", _full_disk_at(items_path(store, new.run_id)))
+    _failed_replace(store, monkeypatch, "lined", fault, "No space left on device")
 
 
 def _crash_at(store: str, stage: str) -> None:
