@@ -211,20 +211,27 @@ def test_lost_socket_worker_is_handled_like_a_crashed_local_one(
     assert json.loads((project.path / ".datasetrun" / "runs.json").read_text())
 
 
+def run_losing_the_socket_worker(
+    project, qa, concurrency: str, when: str, target: str
+) -> tuple[int, str]:
+    """12 rows on a socket worker (lost ``when``: see LOSS) and a popen worker, under a hang guard."""
+    qa([{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(12)])
+    with open(project.path / "conftest.py", "a") as conftest:
+        conftest.write(LOSS.format(concurrency=concurrency))
+    with socket_server(project, DR_LOST=when) as (_, spec):
+        return run_guarded(
+            project, "--dataset=qa.jsonl", f"--target={target}", "--dist=load", f"--tx={spec}",
+            f"--tx=popen//python={sys.executable}", f"--max-concurrency={concurrency}",
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize("concurrency", ["1", "2"])
 def test_socket_worker_lost_before_its_collection_leaves_the_run_to_the_others(
     project, qa, concurrency
 ):
     # xdist schedules once every --tx worker sent its collection; one that is lost first and
     # cannot be replaced never sends it, and the session hung beside its idle popen worker.
-    qa([{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(12)])
-    with open(project.path / "conftest.py", "a") as conftest:
-        conftest.write(LOSS.format(concurrency=concurrency))
-    with socket_server(project, DR_LOST="in-collection") as (_, spec):
-        ret, out = run_guarded(
-            project, "--dataset=qa.jsonl", "--target=echo", "--dist=load", f"--tx={spec}",
-            f"--tx=popen//python={sys.executable}", f"--max-concurrency={concurrency}",
-        )  # fmt: skip
+    ret, out = run_losing_the_socket_worker(project, qa, concurrency, "in-collection", "echo")
     assert ret == 0, out
     assert "cannot replace lost worker gw0" in out and "INTERNALERROR" not in out
     record = project.last_run()
@@ -239,14 +246,7 @@ def test_rows_a_lost_socket_worker_had_not_started_when_the_others_were_stopping
     # The popen worker empties the queue, is told to stop and finishes; then the socket worker
     # is lost holding a row it had not started. Nobody can take that row: the run ends with it
     # not run (it was an INTERNALERROR, "Unexpectedly no active workers available").
-    qa([{"id": f"r{i:02d}", "input": f"v{i}"} for i in range(12)])
-    with open(project.path / "conftest.py", "a") as conftest:
-        conftest.write(LOSS.format(concurrency=concurrency))
-    with socket_server(project, DR_LOST="holding") as (_, spec):
-        ret, out = run_guarded(
-            project, "--dataset=qa.jsonl", "--target=held", "--dist=load", f"--tx={spec}",
-            f"--tx=popen//python={sys.executable}", f"--max-concurrency={concurrency}",
-        )  # fmt: skip
+    ret, out = run_losing_the_socket_worker(project, qa, concurrency, "holding", "held")
     assert ret == 1, out
     assert "INTERNALERROR" not in out and "Traceback" not in out
     assert "1 row(s) that gw0 had not started are not run" in out
