@@ -126,3 +126,24 @@ def test_session_records_the_state_it_started_from(project, qa) -> None:
     assert env.git_commit == _git(project.path, "rev-parse", "HEAD")
     assert (env.git_branch, env.git_dirty) == ("trunk", False)
     assert (project.path / "notes.txt").read_text() == "edited by the run\n"
+
+
+@pytest.mark.parametrize(("args", "queries"), [((), 3), (("--collect-only",), 0)])
+def test_git_is_asked_only_by_sessions_that_run_rows(
+    project, qa, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], queries: int
+) -> None:
+    """An IDE's --collect-only (run on every save) starts no git process."""
+    from pytest_datasetrun.store import environment
+
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def popen(cmd: list[str], **kwargs: object) -> subprocess.Popen[str]:
+        started.append(cmd)
+        return real_popen(cmd, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(environment.subprocess, "Popen", popen)
+    qa([{"id": "q1", "input": "hello", "expected": "hello"}])
+    result = project.run("--dataset=qa.jsonl", "--target=echo", *args)
+    assert result.ret == 0, result.stdout.str()
+    assert [cmd[0] for cmd in started] == ["git"] * queries

@@ -48,9 +48,12 @@ class RunRecorder:
         self.started = datetime.now(timezone.utc)
         self.started_clock = time.perf_counter()
         self.run_id = new_run_id(self.started)
-        # Asked for now, read when the run is recorded: git status runs while the rows do.
-        self.git = GitState(self.config.rootpath)
-        self.config.add_cleanup(self.git.close)
+        # Asked for now, read when the run is recorded: git status runs while the rows do (not
+        # for a session that evaluates nothing, such as an IDE's --collect-only).
+        self.git: GitState | None = None
+        if _evaluates(self.config):
+            self.git = GitState(self.config.rootpath)
+            self.config.add_cleanup(self.git.close)
         self.selected: list[str] | None = None
         self.results = ResultSpool(_spool_dir(ctx))
         self.sums = RunningAggregates()
@@ -157,13 +160,8 @@ class RunRecorder:
     # tryfirst: the record and its verdicts exist before junitxml writes its file.
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        option = self.config.option
-        if (
-            option.collectonly
-            or getattr(option, "setuponly", False)
-            or getattr(option, "setupplan", False)
-        ):
-            return  # nothing was evaluated
+        if not _evaluates(self.config):
+            return
         if not self.selected and not self.results:
             self.messages.append("no dataset items were selected, so no run was recorded")
             return
@@ -310,6 +308,16 @@ class RunRecorder:
             self.partials = None  # a worker without sums: read every result back instead
         elif self.partials is not None:
             self.partials.append(partial)
+
+
+def _evaluates(config: pytest.Config) -> bool:
+    """Whether the session runs rows (not ``--collect-only``, ``--setup-only``, ``--setup-plan``)."""
+    option = config.option
+    return not (
+        option.collectonly
+        or getattr(option, "setuponly", False)
+        or getattr(option, "setupplan", False)
+    )
 
 
 def _spool_dir(ctx: RunContext) -> Path | None:
